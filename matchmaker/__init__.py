@@ -1,0 +1,122 @@
+"""The Flask application factory of the matchmaking platform."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, g, render_template, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from matchmaker import config as config_module
+from matchmaker.city import load_city
+from matchmaker.extensions import csrf, limiter, login_manager
+from models import db_session, init_engine
+
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app; `test_config` overrides anything read from the environment."""
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(
+        __name__,
+        instance_path=str(root / "instance"),
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "static"),
+    )
+    app.config.update(config_module.from_environment(Path(app.instance_path)))
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app.extensions["city"] = load_city(app.config["CITY_CONFIG"])
+    init_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    # Behind nginx the client address and scheme come from the proxy's headers.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    _register_blueprints(app)
+    _register_templates(app)
+    _register_errors(app)
+    _register_commands(app)
+
+    @app.teardown_appcontext
+    def _remove_session(_exc=None):
+        db_session.remove()
+
+    @app.before_request
+    def _load_user_per_request():
+        # An app context pushed around several requests (a test, a command) keeps `g`;
+        # flask-login caches the user there, so each request must load its own.
+        g.pop("_login_user", None)
+
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from matchmaker.accounts.views import bp as accounts_bp
+    from matchmaker.auth.views import bp as auth_bp
+    from matchmaker.bureau.views import bp as bureau_bp
+    from matchmaker.home.views import bp as home_bp
+
+    for bp in (home_bp, auth_bp, accounts_bp, bureau_bp):
+        app.register_blueprint(bp)
+
+
+def _register_templates(app: Flask) -> None:
+    from matchmaker import formatting
+    from matchmaker.navigation import nav_items
+    from models import label
+
+    app.jinja_env.globals.update(city=app.extensions["city"], label=label, nav_items=nav_items)
+    app.jinja_env.filters.update(
+        wan=formatting.wan, local_dt=formatting.local_dt, local_date=formatting.local_date
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: ("请求有误", "提交的内容无法处理，请返回上一页检查后重试。"),
+        403: ("无权访问", "您的账户没有访问此页面的权限。"),
+        404: ("页面不存在", "您要找的页面不存在，或不在您的查看范围内。"),
+        405: ("请求方式不被允许", "请通过页面上的按钮或链接操作。"),
+        413: ("文件过大", "上传的文件超过了允许的大小。"),
+        429: ("操作过于频繁", "请求次数过多，请稍后再试。"),
+        500: ("系统错误", "服务器处理请求时出错，我们已记录此问题，请稍后再试。"),
+        503: ("服务暂不可用", "系统正在维护或数据库暂时无法连接，请稍后再试。"),
+    }
+
+    def render_error(code: int):
+        title, text = messages[code]
+        if request.path.startswith("/api/"):
+            return {"error": {"code": str(code), "message": title}}, code
+        return render_template("errors/error.html", code=code, title=title, text=text), code
+
+    for code in messages:
+        app.register_error_handler(code, lambda e, code=code: render_error(code))
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_e):
+        title, text = "表单已失效", "页面停留时间过长或缺少安全校验，请刷新页面后重新提交。"
+        return render_template("errors/error.html", code=400, title=title, text=text), 400
+
+    from sqlalchemy.exc import OperationalError
+
+    @app.errorhandler(OperationalError)
+    def _db_down(e):
+        log.error("database unavailable: %s", e)
+        db_session.remove()
+        return render_error(503)
+
+
+def _register_commands(app: Flask) -> None:
+    from matchmaker.cli import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""Sign-in, sign-out, self-registration and passwords."""

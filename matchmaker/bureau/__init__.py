@@ -1,0 +1,1 @@
+"""The bureau's work: reviewing registrations and managing institutions."""

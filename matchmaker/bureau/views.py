@@ -1,0 +1,60 @@
+"""Bureau pages: the review queue, organisation directory and new institutions."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from matchmaker.bureau import services
+from matchmaker.bureau.forms import InstitutionForm, ReviewForm
+from matchmaker.permissions import get_visible_or_404, role_required
+from models import Organization, OrgKind
+
+bp = Blueprint("bureau", __name__, url_prefix="/bureau")
+
+
+@bp.route("/reviews")
+@role_required(OrgKind.BUREAU)
+def reviews():
+    return render_template("bureau/reviews.html", pending=services.pending_organizations(current_user))
+
+
+@bp.route("/organizations")
+@role_required(OrgKind.BUREAU)
+def organizations():
+    page = max(request.args.get("page", 1, type=int), 1)
+    kind = request.args.get("kind") or None
+    status = request.args.get("status") or None
+    text = (request.args.get("q") or "").strip()[:50] or None
+    rows, total = services.organizations_in_scope(current_user, kind=kind, status=status, text=text, page=page)
+    return render_template("bureau/organizations.html", rows=rows, total=total, page=page, per_page=30)
+
+
+@bp.route("/organizations/<ref>", methods=["GET", "POST"])
+@role_required(OrgKind.BUREAU)
+def organization(ref):
+    org = get_visible_or_404(Organization, ref)
+    form = ReviewForm()
+    if request.method == "POST":
+        if not form.validate_on_submit() or form.decision.data not in ("approve", "reject"):
+            abort(400)
+        try:
+            services.review(current_user, org, approve=form.decision.data == "approve", note=form.note.data)
+        except services.ReviewError as e:
+            form.note.errors = [str(e)]
+        else:
+            flash(f"已{'通过' if form.decision.data == 'approve' else '退回'}「{org.name}」的注册申请。", "success")
+            return redirect(url_for("bureau.reviews"))
+    return render_template("bureau/organization.html", org=org, form=form)
+
+
+@bp.route("/institutions/new", methods=["GET", "POST"])
+@role_required(OrgKind.BUREAU)
+def new_institution():
+    if not current_user.org.is_city_bureau:
+        abort(403)
+    form = InstitutionForm()
+    if form.validate_on_submit():
+        user = services.create_institution(current_user, form.data)
+        flash(f"已创建机构「{user.org.name}」，管理员账户：{user.username}。", "success")
+        return redirect(url_for("bureau.organization", ref=user.org.ref))
+    return render_template("bureau/institution_new.html", form=form)

@@ -1,0 +1,14 @@
+"""Registers every domain's command-line commands on the app (`flask --app wsgi ...`)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from matchmaker.demo.cli import seed_demo_command
+    from matchmaker.interchange.cli import data_cli
+    from matchmaker.migrate import db_cli
+
+    app.cli.add_command(db_cli)
+    app.cli.add_command(data_cli)
+    app.cli.add_command(seed_demo_command)

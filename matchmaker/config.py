@@ -1,0 +1,41 @@
+"""Configuration from environment variables, with embedded defaults under `instance/`."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _instance_secret(instance: Path) -> str:
+    """A per-installation secret kept in instance/, so sessions survive a restart without setup."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance: Path) -> dict:
+    """The settings the app reads from the environment; every one has an embedded default."""
+    env = os.environ
+    return {
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'matchmaker.db'}",
+        "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret(instance),
+        "SEARCH_BACKEND": env.get("SEARCH_BACKEND", "embedded"),
+        "SEARCH_INDEX_DIR": env.get("SEARCH_INDEX_DIR") or str(instance / "search"),
+        "ELASTICSEARCH_URL": env.get("ELASTICSEARCH_URL"),
+        "REDIS_URL": env.get("REDIS_URL"),
+        "CITY_CONFIG": env.get("CITY_CONFIG") or str(Path(__file__).parent / "city" / "zaozhuang.toml"),
+        "MODEL_DIR": env.get("MODEL_DIR") or str(instance / "models"),
+        # Cookies are marked Secure only when the site is served over HTTPS.
+        "SESSION_COOKIE_SECURE": env.get("HTTPS", "") == "1",
+        "REMEMBER_COOKIE_SECURE": env.get("HTTPS", "") == "1",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_HOURS", "8")) * 3600,
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    }

@@ -1,0 +1,1 @@
+"""The demo world: a realistic, deterministic city of enterprises, institutions and bureaus."""

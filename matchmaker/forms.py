@@ -1,0 +1,45 @@
+"""Form pieces shared by every domain: option lists from the city, common validators and filters."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app
+from wtforms import SelectChoice, SelectMultipleField, widgets
+from wtforms.validators import Regexp
+
+from models.codes import label
+
+REQUIRED = "此项为必填项"
+PHONE = Regexp(r"^[0-9+\-() ]{7,20}$", message="请输入有效的电话号码")
+USERNAME = Regexp(r"^[A-Za-z0-9_.\-]+$", message="用户名只能包含字母、数字、下划线、点和短横线")
+
+
+def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, text) for value, text in pairs]
+
+
+def code_options(codes: Iterable[str], blank: str | None = None, context: str | None = None) -> list[SelectChoice]:
+    """Options for stored codes, shown with their Chinese labels."""
+    head = [("", blank)] if blank is not None else []
+    return options(head + [(c, label(c, context)) for c in codes])
+
+
+def district_choices(blank: str | None = "请选择") -> list[SelectChoice]:
+    city = current_app.extensions["city"]
+    head = [("", blank)] if blank else []
+    return options(head + [(d, d) for d in city.districts])
+
+
+def cluster_choices(blank: str | None = "请选择") -> list[SelectChoice]:
+    city = current_app.extensions["city"]
+    head = [("", blank)] if blank else []
+    return options(head + [(c, c) for c in city.clusters])
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()

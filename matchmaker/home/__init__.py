@@ -1,0 +1,1 @@
+"""The landing pages: the public front page and each role's home."""

@@ -1,0 +1,48 @@
+"""`flask data import FILE` and `flask data export FILE`."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from matchmaker.interchange import services
+
+data_cli = AppGroup("data", help="以 JSON Lines 导入、导出平台数据。")
+
+
+@data_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（供程序读取）。")
+def import_command(path, as_json):
+    """导入 JSON Lines 文件：全部行通过校验才导入，否则一行也不导入。"""
+    city = current_app.extensions["city"]
+    with click.open_file(path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    with click.progressbar(length=len(lines), label="导入", file=sys.stderr) as bar:
+        report = services.import_lines(lines, city=city, progress=bar.update)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    if not report.ok:
+        for problem in report.errors:
+            click.echo(str(problem), err=True)
+        click.echo(f"共 {len(report.errors)} 行有误，未导入任何数据。", err=True)
+        sys.exit(1)
+    summary = "，".join(f"{k} {v}" for k, v in report.counts.items()) or "无数据"
+    click.echo(f"导入完成：{summary}", err=True)
+
+
+@data_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
+@click.option("--type", "types", multiple=True, help="只导出这些类型（可重复）。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出各类型的数量。")
+def export_command(path, types, as_json):
+    """把平台数据导出为 JSON Lines 文件（可再导入）。"""
+    city = current_app.extensions["city"]
+    with click.open_file(path, "w", encoding="utf-8") as fh:
+        counts = services.export_lines(fh, city=city, types=types or None)
+    if as_json and path != "-":
+        click.echo(json.dumps({"exported": dict(counts)}, ensure_ascii=False))
+    click.echo("导出完成：" + ("，".join(f"{k} {v}" for k, v in counts.items()) or "无数据"), err=True)

@@ -1,0 +1,127 @@
+"""Import (all or nothing, every bad line reported) and export of JSON Lines files."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import IO
+
+from sqlalchemy.exc import IntegrityError
+
+from matchmaker.interchange.fields import LineError
+from matchmaker.interchange.registry import TYPES, ImportContext, load_all_types
+from models import db_session, record
+
+
+@dataclass
+class LineProblem:
+    line: int
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"字段 {self.field}：" if self.field else ""
+        return f"第{self.line}行：{where}{self.message}"
+
+
+@dataclass
+class ImportReport:
+    counts: Counter = field(default_factory=Counter)
+    errors: list[LineProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_json(self) -> dict:
+        return {
+            "ok": self.ok,
+            "imported": dict(self.counts) if self.ok else {},
+            "errors": [{"line": e.line, "field": e.field, "message": e.message} for e in self.errors],
+        }
+
+
+def import_lines(lines: Iterable[str], *, city, actor=None, progress: Callable[[int], None] | None = None,
+                 max_errors: int = 1000) -> ImportReport:
+    """Check every line and import them all in one transaction, or nothing if any line is bad."""
+    load_all_types()
+    ctx = ImportContext(city=city, actor=actor)
+    report = ImportReport()
+    for number, raw in enumerate(lines, start=1):
+        if progress:
+            progress(1)
+        if not raw.strip():
+            continue
+        try:
+            obj, type_name = _load_line(raw, ctx)
+        except LineError as e:
+            report.errors.append(LineProblem(number, e.field, e.message))
+            _remember_failed_ref(raw, number, ctx)
+            if len(report.errors) >= max_errors:
+                break
+            continue
+        if report.errors:
+            # Keep checking later lines, but nothing will be saved: free what this line added.
+            db_session.expunge(obj)
+            continue
+        try:
+            db_session.flush()
+        except IntegrityError as e:
+            db_session.rollback()
+            report.errors.append(LineProblem(number, None, f"与已有数据冲突：{e.orig}"))
+            return report
+        record(actor, f"{type_name}.imported", obj)
+        report.counts[type_name] += 1
+    if report.errors:
+        db_session.rollback()
+    else:
+        db_session.commit()
+    return report
+
+
+def _remember_failed_ref(raw: str, number: int, ctx: ImportContext) -> None:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        return
+    if isinstance(data, dict) and isinstance(data.get("type"), str) and isinstance(data.get("ref"), str):
+        ctx.failed.setdefault((data["type"], data["ref"]), number)
+
+
+def _load_line(raw: str, ctx: ImportContext):
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise LineError(None, f"不是有效的 JSON：{e.msg}（第{e.colno}列）") from None
+    if not isinstance(data, dict):
+        raise LineError(None, "每行应为一个 JSON 对象")
+    type_name = data.get("type")
+    t = TYPES.get(type_name) if isinstance(type_name, str) else None
+    if t is None:
+        raise LineError("type", f"未知的类型“{type_name}”，应为：{'、'.join(sorted(TYPES))}")
+    unknown = sorted(set(data) - t.keys - {"type"})
+    if unknown:
+        raise LineError(unknown[0], "未知字段（不接受未定义的字段）")
+    # No autoflush: a half-checked object must never reach the database mid-check.
+    with db_session.no_autoflush:
+        obj = t.load(data, ctx)
+    if getattr(obj, "ref", None):
+        ctx.created[(type_name, obj.ref)] = obj
+    return obj, type_name
+
+
+def export_lines(out: IO[str], *, city, types: Iterable[str] | None = None) -> Counter:
+    """Write every object as one JSON line, references before the lines that use them."""
+    load_all_types()
+    ctx = ImportContext(city=city)
+    counts: Counter = Counter()
+    wanted = set(types) if types else None
+    for t in sorted(TYPES.values(), key=lambda t: t.order):
+        if wanted is not None and t.name not in wanted:
+            continue
+        for obj in t.export_query():
+            line = {"type": t.name, **t.dump(obj, ctx)}
+            out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+            counts[t.name] += 1
+    return counts
