@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from models import Base, OrgKind, OrgStatus, Organization, User, db_session, get_engine
+from models import Base, Organization, OrgKind, OrgStatus, User, db_session, get_engine
 from models.organizations import valid_uscc
 
 
