@@ -11,7 +11,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from matchmaker.scheduling import (  # noqa: E402
+from matchmaker.scheduling import (
     Event,
     LockedMeeting,
     Participant,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -26,12 +26,12 @@ def max_b_matching(left_cap: Sequence[int], right_cap: Sequence[int],
     caps: list[int] = []
     for u in range(nl):
         if left_cap[u] > 0:
-            rows.append(src); cols.append(u); caps.append(int(left_cap[u]))  # noqa: E702
+            rows.append(src); cols.append(u); caps.append(int(left_cap[u]))
     for v in range(nr):
         if right_cap[v] > 0:
-            rows.append(nl + v); cols.append(sink); caps.append(int(right_cap[v]))  # noqa: E702
+            rows.append(nl + v); cols.append(sink); caps.append(int(right_cap[v]))
     for u, v in edges:
-        rows.append(u); cols.append(nl + v); caps.append(1)  # noqa: E702
+        rows.append(u); cols.append(nl + v); caps.append(1)
     graph = csr_matrix((np.asarray(caps, dtype=np.int32), (rows, cols)), shape=(n, n))
     flow = maximum_flow(graph, src, sink).flow.tocsr()
     us = np.fromiter((u for u, _ in edges), dtype=np.int64, count=len(edges))

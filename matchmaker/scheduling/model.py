@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 #: Proposal scores are compared as integers in thousandths so that the
 #: CP-SAT objective stays integral; 0.0005 differences are below any ranking

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .model import Meeting, Objective, Timetable
 from .prepare import Prepared, evaluate

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from .colouring import konig_edge_colouring
+from .colouring import list_edge_colouring
 from .flow import max_b_matching, max_weight_b_matching
-from .model import FEASIBLE, OPTIMAL, Event, Objective, Timetable
+from .model import FEASIBLE, Event, Objective, Timetable
 from .prepare import Prepared, prepare
 from .result import build_timetable
+
+#: Above this many (pair, slot) variables the gap stage keeps the chosen pairs fixed.
+FULL_GAP_MODEL_VARS = 4000
 
 
 @dataclass
@@ -90,7 +94,10 @@ def _hint(prep: Prepared, selected: list[int], weights: list[int]) -> list[tuple
     else:
         keep = None
     edges = [prep.candidates[k] for k in chosen]
-    colours = konig_edge_colouring(len(prep.ent_ids), len(prep.inst_ids), edges, S) if edges else []
+    # With full windows this is exactly König's alternating-path colouring and
+    # always succeeds; windows make it a heuristic that rarely leaves edges.
+    colours = list_edge_colouring(len(prep.ent_ids), len(prep.inst_ids), edges,
+                                  [prep.allowed[k] for k in chosen], S)
     ent_busy = [set(b) for b in prep.ent_busy]
     inst_busy = [set(b) for b in prep.inst_busy]
     ent_left = list(prep.ent_cap)
@@ -111,7 +118,7 @@ def _hint(prep: Prepared, selected: list[int], weights: list[int]) -> list[tuple
     for k, s in zip(chosen, colours):
         # A proper colouring never clashes with itself; only windows and
         # locks (absent from the flow) can invalidate a colour.
-        if s in allowed_sets[k]:
+        if s >= 0 and s in allowed_sets[k]:
             put(k, s)
     used_inst = {prep.candidates[k][1] for k, _ in placed} | set(prep.locked_table)
     order = sorted(range(len(prep.candidates)), key=lambda k: -weights[k])
@@ -305,8 +312,9 @@ def schedule(event: Event, time_limit: float = 8.0, workers: int = 2, seed: int 
     stats: dict = {"flow_requested_bound": ub1 + base[0], "candidates": len(prep.candidates),
                    "hint_value": w.decode(hint_value), "flow_time": time.perf_counter() - t0}
     weighted_bound = flow_bound
-    model = _Model(prep)
+    model: _Model | None = None
     if hint_value < weighted_bound:
+        model = _Model(prep)
         model.m.maximize(sum(wt * z for wt, z in zip(w.per_candidate, model.z) if wt))
         model.hint(placed)
         budget = min(time_limit * 0.5, deadline - time.perf_counter())
@@ -321,33 +329,55 @@ def schedule(event: Event, time_limit: float = 8.0, workers: int = 2, seed: int 
     c = w.decode(hint_value)
     b = w.decode(weighted_bound)
     gap_lb = 0
-    if True:
+    full = sum(len(a) for a in prep.allowed) <= FULL_GAP_MODEL_VARS
+    stats["stage_b_mode"] = "all pairs" if full else "fixed pairs"
+    if full:
+        # Small event: keep the pair choice open so ties in criteria 1-3 can
+        # be used to cut gaps, which makes the gap bound a true bound.
+        model = model or _Model(prep)
         model.add_gaps()
         if model.gap_vars:
             if proven:
                 infos = [prep.pairs[cand] for cand in prep.candidates]
-                req = [z for z, p in zip(model.z, infos) if p.requested]
-                model.m.add(sum(req) == c[0])
-                pref = [p.preferred * z for z, p in zip(model.z, infos) if p.requested and p.preferred]
-                model.m.add(sum(pref) == c[1])
-                sc = [p.score_units * z for z, p in zip(model.z, infos) if p.score_units]
-                model.m.add(sum(sc) == c[2])
+                model.m.add(sum(z for z, p in zip(model.z, infos) if p.requested) == c[0])
+                model.m.add(sum(p.preferred * z for z, p in zip(model.z, infos)
+                                if p.requested and p.preferred) == c[1])
+                model.m.add(sum(p.score_units * z for z, p in zip(model.z, infos)
+                                if p.score_units) == c[2])
             else:
-                model.m.add(sum(wt * z for wt, z in zip(w.per_candidate, model.z) if wt) >= hint_value)
+                model.m.add(sum(wt * z for wt, z in zip(w.per_candidate, model.z) if wt)
+                            >= hint_value)
             model.m.minimize(sum(model.gap_vars))
             model.hint(placed)
-            budget = deadline - time.perf_counter()
-            status, sol, _, bnd = model.solve(budget, workers, seed)
+            status, sol, _, bnd = model.solve(deadline - time.perf_counter(), workers, seed)
             stats["stage_b_status"] = status.name
-            if sol is not None:
-                new_value = _value(sol, w.per_candidate)
-                if new_value >= hint_value:
-                    placed, hint_value = sol, new_value
-                    c = w.decode(hint_value)
-                gap_lb = max(0, math.ceil(bnd - 1e-6))
+            if sol is not None and _value(sol, w.per_candidate) >= hint_value:
+                placed, hint_value = sol, _value(sol, w.per_candidate)
+                c = w.decode(hint_value)
+                if proven:
+                    gap_lb = max(0, math.ceil(bnd - 1e-6))
+    else:
+        # Large event: re-slot the chosen pairs only. This is far easier for
+        # CP-SAT, but its gap bound holds for this pair set only, so the
+        # reported gap bound stays the trivial 0.
+        fixed = copy.copy(prep)
+        keys = [k for k, _ in placed]
+        fixed.candidates = [prep.candidates[k] for k in keys]
+        fixed.allowed = [prep.allowed[k] for k in keys]
+        sub = _Model(fixed)
+        sub.add_gaps()
+        if sub.gap_vars:
+            for z in sub.z:
+                sub.m.add(z == 1)
+            sub.m.minimize(sum(sub.gap_vars))
+            sub.hint([(j, s) for j, (_, s) in enumerate(placed)])
+            status, sol, _, _ = sub.solve(deadline - time.perf_counter(), workers, seed)
+            stats["stage_b_status"] = status.name
+            if sol is not None and len(sol) == len(keys):
+                placed = [(keys[j], s) for j, s in sol]
     if proven:
         bound = Objective(c[0] + base[0], c[1] + base[1], c[2] + base[2], -gap_lb)
     else:
         bound = Objective(b[0] + base[0], b[1] + base[1], b[2] + base[2], 0)
     stats["wall_time"] = time.perf_counter() - t0
-    return build_timetable(prep, placed, OPTIMAL if proven else FEASIBLE, bound, stats)
+    return build_timetable(prep, placed, FEASIBLE, bound, stats)
