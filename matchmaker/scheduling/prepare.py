@@ -20,7 +20,7 @@ class PairInfo:
     @property
     def score_units(self) -> int:
         """Criterion-3 contribution in thousandths (requested pairs contribute 0)."""
-        return 0 if self.requested else int(round(self.score * SCORE_SCALE))
+        return 0 if self.requested else round(self.score * SCORE_SCALE)
 
 
 @dataclass
@@ -210,7 +210,7 @@ def evaluate(event: Event, meetings: list[Meeting]) -> Objective:
             requested += 1
             preferred += pref
         else:
-            score += int(round(max(sc, 0.0) * SCORE_SCALE))
+            score += round(max(sc, 0.0) * SCORE_SCALE)
     all_slots = frozenset(range(event.slots))
     windows: dict[object, frozenset[int]] = {}
     for p in event.enterprises:

@@ -128,9 +128,9 @@ def _hint(prep: Prepared, selected: list[int], weights: list[int]) -> list[tuple
         e, i = prep.candidates[k]
         if ent_left[e] <= 0 or inst_left[i] <= 0:
             continue
-        if keep is not None and i not in used_inst:
-            if len(used_inst - set(prep.locked_table)) >= prep.free_tables:
-                continue
+        if (keep is not None and i not in used_inst
+                and len(used_inst - set(prep.locked_table)) >= prep.free_tables):
+            continue
         for s in prep.allowed[k]:
             if s not in ent_busy[e] and s not in inst_busy[i]:
                 put(k, s)

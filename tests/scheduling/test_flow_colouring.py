@@ -7,7 +7,11 @@ import random
 
 import pytest
 
-from matchmaker.scheduling import konig_edge_colouring, max_b_matching, max_weight_b_matching
+from matchmaker.scheduling import (
+    konig_edge_colouring,
+    max_b_matching,
+    max_weight_b_matching,
+)
 from matchmaker.scheduling.colouring import list_edge_colouring
 
 

@@ -76,3 +76,26 @@ def test_with_windows_and_tables_timetable_is_feasible_and_bounded(feasible, ev)
     if tuple(tt.objective)[:3] == tuple(tt.bound)[:3]:
         # Criteria 1-3 are proven optimal, so greedy cannot beat them.
         assert tuple(greedy.objective)[:3] <= tuple(tt.objective)[:3]
+
+
+def test_mid_size_event_with_windows_reaches_the_flow_bound(feasible):
+    # Large enough for the fixed-pair gap stage; deterministic instance.
+    import random
+
+    rng = random.Random(3)
+    ents = [Participant(f"E{k}", frozenset(range(6)) if k % 5 == 0 else None) for k in range(80)]
+    insts = [Participant(f"I{k}") for k in range(12)]
+    pairs = set()
+    while len(pairs) < 400:
+        pairs.add((f"E{rng.randrange(80)}", f"I{min(rng.randrange(12), rng.randrange(12))}"))
+    reqs = [Request(e, i, mutual=rng.random() < 0.2, accepted=rng.random() < 0.3)
+            for e, i in sorted(pairs)]
+    ev = Event(12, 12, ents, insts, reqs)
+    tt = schedule(ev, time_limit=3)
+    feasible(ev, tt)
+    assert tt.stats["stage_b_mode"] == "fixed pairs"
+    assert tt.requested_scheduled == tt.bound.requested
+    assert tt.objective.preferred == tt.bound.preferred
+    greedy = greedy_schedule(ev)
+    assert greedy.requested_scheduled <= tt.requested_scheduled
+    assert greedy.objective.gaps >= tt.objective.gaps
