@@ -16,6 +16,7 @@ from matchmaker.events.pairing import FEW_REQUESTS, Proposal, pair_scorer
 from matchmaker.permissions import bureau_covers, can_edit, policy
 from models import (
     Event,
+    EventKind,
     EventRegistration,
     EventStatus,
     Meeting,
@@ -126,6 +127,7 @@ def create_event(actor, data: dict) -> Event:
     if actor.org.kind != OrgKind.BUREAU:
         raise EventError("只有工信局可以创建对接活动")
     _check_event_fields(data)
+    data = {**data, "kind": EventKind(data.get("kind") or EventKind.BANK_ENTERPRISE_MEETING)}
     event = Event(ref=new_ref("ev"), status=EventStatus.DRAFT, district=actor.org.district,
                   organizer=actor.org, created_by_id=actor.id,
                   **{k: data[k] for k in EVENT_FIELDS if k in data})
@@ -143,6 +145,8 @@ def update_event(actor, event: Event, data: dict) -> Event:
     if event.status not in (EventStatus.DRAFT, EventStatus.OPEN, EventStatus.SCHEDULING):
         raise EventError(f"活动已{EVENT_LABELS[event.status.value]}，不能再修改")
     _check_event_fields(data)
+    if "kind" in data:
+        data = {**data, "kind": EventKind(data["kind"])}
     grid = ("slots", "tables")
     if event.meetings and any(k in data and data[k] != getattr(event, k) for k in grid):
         raise EventError("已有排期结果，不能修改时段数或桌数；请先清空排期")
