@@ -17,7 +17,7 @@ from models import (
     RequestStatus,
     db_session,
 )
-from tests.events.helpers import make_event, register, request
+from tests.events.helpers import make_event, register
 
 ALL_PAIRS = [(a, b) for a in EventStatus for b in EventStatus if a != b]
 
