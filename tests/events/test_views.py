@@ -142,3 +142,13 @@ def test_only_the_meeting_institution_records_outcomes(app, world, login_as):
 def test_navigation_shows_events_for_every_role(app, world, login_as, who):
     page = login_as(getattr(world, who)).get("/")
     assert 'href="/events/"' in page.text and "对接活动" in page.text
+
+
+def test_home_lists_upcoming_events(app, world, login_as):
+    from datetime import date, timedelta
+
+    make_event(status=EventStatus.OPEN, title="下周的银企对接会", date=date.today() + timedelta(days=7))
+    make_event(status=EventStatus.CLOSED, title="去年的对接会", date=date.today() - timedelta(days=300))
+    for who in (world.enterprise, world.bank, world.city_bureau):
+        page = login_as(who).get("/").text
+        assert "即将举办的对接活动" in page and "下周的银企对接会" in page and "去年的对接会" not in page
