@@ -47,7 +47,7 @@ def timetable_json(event: Event, tt) -> dict:
 @events_cli.command("schedule")
 @click.argument("event_ref")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出排期结果（标准输出只有这一个 JSON 对象）。")
-@click.option("--time-limit", default=6.0, show_default=True, type=click.FloatRange(0.1, 3600),
+@click.option("--time-limit", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="求解器用时上限（秒）。")
 @click.option("--save/--no-save", default=True, show_default=True,
               help="保存排期结果（已举办、已结束的活动从不覆盖）。")
