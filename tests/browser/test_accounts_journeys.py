@@ -101,3 +101,14 @@ def test_site_is_usable_on_a_phone(browser, live_server, ctx):
     assert page.is_visible("#username")
     screenshot(page, "phone-login")
     context.close()
+
+
+def test_main_pages_raise_no_csp_violation(page, ctx):
+    # Any CSP violation is reported on the console, which the page fixture turns into a failure.
+    factories.make_user(factories.make_org(OrgKind.BUREAU, district=None), username="csp-city")
+    for url in ("/", "/login", "/register"):
+        page.goto(url)
+    login(page, "csp-city", factories.PASSWORD)
+    for url in ("/", "/bureau/reviews", "/bureau/organizations", "/bureau/institutions/new", "/account/"):
+        page.goto(url)
+        assert page.locator("h1").count() >= 1, url
