@@ -18,8 +18,11 @@ def login(page, username: str, password: str) -> None:
     page.goto("/login")
     page.fill("#username", username)
     page.fill("#password", password)
-    page.click("button[type=submit]")
+    # Wait for the page the form leads to, or a check may read the page while it is replaced.
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
 
 def logout(page) -> None:
-    page.click("nav form button:has-text('退出')")
+    with page.expect_navigation():
+        page.click("nav form button:has-text('退出')")

@@ -23,7 +23,8 @@ def fill_registration(page, *, kind: str, name: str, username: str, district: st
     page.fill("#username", username)
     page.fill("#password", "secret123")
     page.fill("#confirm", "secret123")
-    page.click("button:has-text('提交注册申请')")
+    with page.expect_navigation():
+        page.click("button:has-text('提交注册申请')")
 
 
 def test_enterprise_registers_district_bureau_approves_enterprise_logs_in(page, ctx):
@@ -37,14 +38,18 @@ def test_enterprise_registers_district_bureau_approves_enterprise_logs_in(page, 
 
     # Another district's bureau does not see it in its queue.
     login(page, "xc-bureau", factories.PASSWORD)
-    page.click("nav >> text=审核")
+    with page.expect_navigation():
+        page.click("nav >> text=审核")
     assert "滕州锂想新能源有限公司" not in page.content()
     logout(page)
 
     login(page, "tz-bureau", factories.PASSWORD)
-    page.click("nav >> text=审核")
-    page.click("tr:has-text('滕州锂想新能源有限公司') >> text=审核")
-    page.click("button:has-text('审核通过')")
+    with page.expect_navigation():
+        page.click("nav >> text=审核")
+    with page.expect_navigation():
+        page.click("tr:has-text('滕州锂想新能源有限公司') >> text=审核")
+    with page.expect_navigation():
+        page.click("button:has-text('审核通过')")
     assert "已通过" in page.inner_text(".alert-success")
     logout(page)
 
@@ -63,8 +68,10 @@ def test_institution_registers_city_bureau_approves_institution_logs_in(page, ct
 
     login(page, "city-bureau", factories.PASSWORD)
     page.goto("/bureau/reviews")
-    page.click(f"tr:has-text('测试{kind}机构') >> text=审核")
-    page.click("button:has-text('审核通过')")
+    with page.expect_navigation():
+        page.click(f"tr:has-text('测试{kind}机构') >> text=审核")
+    with page.expect_navigation():
+        page.click("button:has-text('审核通过')")
     logout(page)
 
     login(page, f"new-{kind}", "secret123")
