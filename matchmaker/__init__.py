@@ -8,6 +8,7 @@ from flask import Flask, g, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from matchmaker import config as config_module
+from matchmaker import security
 from matchmaker.city import load_city
 from matchmaker.extensions import csrf, limiter, login_manager
 from models import db_session, init_engine
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    security.init_app(app)
 
     _register_blueprints(app)
     _register_templates(app)

@@ -60,7 +60,7 @@ def login():
             flash(f"欢迎，{result.user.name}。", "success")
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
         error = result.error
-    return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
+    return render_template("auth/login.html", form=form, error=error)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -26,12 +26,18 @@ def max_b_matching(left_cap: Sequence[int], right_cap: Sequence[int],
     caps: list[int] = []
     for u in range(nl):
         if left_cap[u] > 0:
-            rows.append(src); cols.append(u); caps.append(int(left_cap[u]))
+            rows.append(src)
+            cols.append(u)
+            caps.append(int(left_cap[u]))
     for v in range(nr):
         if right_cap[v] > 0:
-            rows.append(nl + v); cols.append(sink); caps.append(int(right_cap[v]))
+            rows.append(nl + v)
+            cols.append(sink)
+            caps.append(int(right_cap[v]))
     for u, v in edges:
-        rows.append(u); cols.append(nl + v); caps.append(1)
+        rows.append(u)
+        cols.append(nl + v)
+        caps.append(1)
     graph = csr_matrix((np.asarray(caps, dtype=np.int32), (rows, cols)), shape=(n, n))
     flow = maximum_flow(graph, src, sink).flow.tocsr()
     us = np.fromiter((u for u, _ in edges), dtype=np.int64, count=len(edges))
@@ -63,7 +69,7 @@ def max_weight_b_matching(left_cap: Sequence[int], right_cap: Sequence[int],
         if right_cap[v] > 0:
             mcf.add_arc_with_capacity_and_unit_cost(nl + v, sink, int(right_cap[v]), 0)
     first = mcf.num_arcs()
-    for (u, v), w in zip(edges, weights):
+    for (u, v), w in zip(edges, weights, strict=False):
         mcf.add_arc_with_capacity_and_unit_cost(u, nl + v, 1, -int(w))
     mcf.add_arc_with_capacity_and_unit_cost(src, sink, total, 0)
     mcf.set_node_supply(src, total)

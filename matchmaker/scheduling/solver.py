@@ -61,8 +61,8 @@ def _locked_contribution(prep: Prepared) -> tuple[int, int, int]:
 def _relaxed_caps(prep: Prepared) -> tuple[list[int], list[int]]:
     # Windows and locks shrink how many slots are usable at all; the flow
     # ignores which slots, so this is a relaxation (hence an upper bound).
-    ent = [min(c, len(w - b)) for c, w, b in zip(prep.ent_cap, prep.ent_window, prep.ent_busy)]
-    inst = [min(c, len(w - b)) for c, w, b in zip(prep.inst_cap, prep.inst_window, prep.inst_busy)]
+    ent = [min(c, len(w - b)) for c, w, b in zip(prep.ent_cap, prep.ent_window, prep.ent_busy, strict=False)]
+    inst = [min(c, len(w - b)) for c, w, b in zip(prep.inst_cap, prep.inst_window, prep.inst_busy, strict=False)]
     return ent, inst
 
 
@@ -115,7 +115,7 @@ def _hint(prep: Prepared, selected: list[int], weights: list[int]) -> list[tuple
         inst_left[i] -= 1
 
     allowed_sets = [set(a) for a in prep.allowed]
-    for k, s in zip(chosen, colours):
+    for k, s in zip(chosen, colours, strict=False):
         # A proper colouring never clashes with itself; only windows and
         # locks (absent from the flow) can invalidate a colour.
         if s >= 0 and s in allowed_sets[k]:
@@ -315,7 +315,7 @@ def schedule(event: Event, time_limit: float = 8.0, workers: int = 2, seed: int 
     model: _Model | None = None
     if hint_value < weighted_bound:
         model = _Model(prep)
-        model.m.maximize(sum(wt * z for wt, z in zip(w.per_candidate, model.z) if wt))
+        model.m.maximize(sum(wt * z for wt, z in zip(w.per_candidate, model.z, strict=False) if wt))
         model.hint(placed)
         budget = min(time_limit * 0.5, deadline - time.perf_counter())
         status, sol, _, bnd = model.solve(budget, workers, seed)
@@ -339,13 +339,13 @@ def schedule(event: Event, time_limit: float = 8.0, workers: int = 2, seed: int 
         if model.gap_vars:
             if proven:
                 infos = [prep.pairs[cand] for cand in prep.candidates]
-                model.m.add(sum(z for z, p in zip(model.z, infos) if p.requested) == c[0])
-                model.m.add(sum(p.preferred * z for z, p in zip(model.z, infos)
+                model.m.add(sum(z for z, p in zip(model.z, infos, strict=False) if p.requested) == c[0])
+                model.m.add(sum(p.preferred * z for z, p in zip(model.z, infos, strict=False)
                                 if p.requested and p.preferred) == c[1])
-                model.m.add(sum(p.score_units * z for z, p in zip(model.z, infos)
+                model.m.add(sum(p.score_units * z for z, p in zip(model.z, infos, strict=False)
                                 if p.score_units) == c[2])
             else:
-                model.m.add(sum(wt * z for wt, z in zip(w.per_candidate, model.z) if wt)
+                model.m.add(sum(wt * z for wt, z in zip(w.per_candidate, model.z, strict=False) if wt)
                             >= hint_value)
             model.m.minimize(sum(model.gap_vars))
             model.hint(placed)

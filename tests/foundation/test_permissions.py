@@ -52,3 +52,15 @@ def test_pending_organisation_cannot_use_role_pages(ctx, login_as):
 def test_error_pages_are_in_chinese(client, ctx):
     resp = client.get("/no-such-page")
     assert resp.status_code == 404 and "页面不存在" in resp.text
+
+
+def test_security_headers_on_pages(client, ctx):
+    resp = client.get("/login")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in resp.headers
+    secure = client.get("/login", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")

@@ -24,7 +24,7 @@ def _brute_force(left_cap, right_cap, edges, weights):
             for k in subset:
                 dl[edges[k][0]] += 1
                 dr[edges[k][1]] += 1
-            if all(a <= b for a, b in zip(dl, left_cap)) and all(a <= b for a, b in zip(dr, right_cap)):
+            if all(a <= b for a, b in zip(dl, left_cap, strict=False)) and all(a <= b for a, b in zip(dr, right_cap, strict=False)):
                 best = max(best, sum(weights[k] for k in subset))
     return best
 
@@ -50,7 +50,7 @@ def test_b_matchings_match_brute_force(seed):
 
 def _proper(edges, colours, n_left):
     seen = set()
-    for (u, v), c in zip(edges, colours):
+    for (u, v), c in zip(edges, colours, strict=False):
         for node in (u, n_left + v):
             assert (node, c) not in seen
             seen.add((node, c))
@@ -78,7 +78,7 @@ def test_list_colouring_respects_lists_and_stays_proper():
     edges = [(rng.randrange(6), rng.randrange(4)) for _ in range(30)]
     allowed = [sorted(rng.sample(range(12), 9)) for _ in edges]
     colours = list_edge_colouring(6, 4, edges, allowed, 12)
-    coloured = [(e, c) for e, c in zip(edges, colours) if c >= 0]
+    coloured = [(e, c) for e, c in zip(edges, colours, strict=False) if c >= 0]
     for k, c in enumerate(colours):
         assert c == -1 or c in allowed[k]
     _proper([e for e, _ in coloured], [c for _, c in coloured], 6)
