@@ -454,11 +454,13 @@ def withdraw_request(actor, req: MeetingRequest) -> MeetingRequest:
 # --- proposals and the timetable --------------------------------------------------------------
 
 
-def propose_pairs(event: Event, *, city=None, few: int = FEW_REQUESTS, scorer=None) -> list[Proposal]:
+def propose_pairs(event: Event, *, city=None, few: int = FEW_REQUESTS, scorer=None,
+                  enterprise: Organization | None = None) -> list[Proposal]:
     """Pairs the platform suggests to enterprises that asked for fewer than `few` meetings.
 
     Each such enterprise gets its best-scoring registered institutions it has not asked for (or
     been asked by), up to `few` meetings in all, scored by the pluggable pair scorer.
+    `enterprise` limits the answer to that one enterprise (its event page).
     """
     scorer = scorer or pair_scorer()
     regs = registrations(event, live_only=True)
@@ -471,6 +473,8 @@ def propose_pairs(event: Event, *, city=None, few: int = FEW_REQUESTS, scorer=No
         asked[r.enterprise.id].add(r.institution.id)
     out: list[Proposal] = []
     for ent in enterprises:
+        if enterprise is not None and ent.id != enterprise.id:
+            continue
         want = few - len(asked[ent.id])
         if want <= 0:
             continue

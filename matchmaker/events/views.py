@@ -20,6 +20,7 @@ from matchmaker.forms import options
 from matchmaker.permissions import can_edit, can_view, get_visible_or_404, role_required
 from models import (
     Event,
+    EventStatus,
     Meeting,
     MeetingRequest,
     Organization,
@@ -119,7 +120,10 @@ def detail(ref):
         form.set_slots(ctx["times"])
         ctx.update(registration=reg, form=form, requests=services.requests_for(event, org) if reg else [],
                    request_form=_request_form(event, org) if reg and reg.is_live else None,
-                   my_meetings=services.meetings_of(event, org) if event.agenda_is_final else [])
+                   my_meetings=services.meetings_of(event, org) if event.agenda_is_final else [],
+                   proposals=services.propose_pairs(event, city=_city(), enterprise=org)
+                   if reg and reg.is_live and org.kind == OrgKind.ENTERPRISE
+                   and event.status in (EventStatus.OPEN, EventStatus.SCHEDULING) else [])
     return render_template("events/detail.html", **ctx)
 
 
@@ -309,8 +313,9 @@ def agenda_view(ref):
             abort(404)
     else:
         org = current_user.org
-        if not event.agenda_is_final:
-            flash("议程尚未发布。", "info")
+        # Participants see the preliminary agenda once the bureau has scheduled, marked as such.
+        if not event.meetings:
+            flash("议程尚未排定。", "info")
             return redirect(url_for("events.detail", ref=ref))
     reg = services.registration_of(event, org)
     if reg is None:

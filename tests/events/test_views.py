@@ -154,3 +154,18 @@ def test_home_lists_upcoming_events(app, world, login_as):
     for who in (world.enterprise, world.bank, world.city_bureau):
         page = login_as(who).get("/").text
         assert "即将举办的对接活动" in page and "下周的银企对接会" in page and "去年的对接会" not in page
+
+
+def test_enterprise_sees_proposals_and_preliminary_agenda(app, world, login_as, city):
+    from matchmaker.events import services
+
+    event = make_event(status=EventStatus.SCHEDULING, slots=2, tables=2)
+    for u in (world.enterprise, world.bank, world.fund):
+        register(event, u.org)
+    ent = login_as(world.enterprise)
+    page = ent.get(f"/events/{event.ref}").text
+    assert "平台推荐的洽谈对象" in page and world.fund.org.name in page and "匹配度" in page
+    assert ent.get(f"/events/{event.ref}/agenda").status_code == 302
+    services.schedule_event(world.city_bureau, event, city=city, time_limit=2)
+    agenda = ent.get(f"/events/{event.ref}/agenda").text
+    assert "初步议程" in agenda and "平台推荐" in agenda
