@@ -374,7 +374,9 @@ def requests_for(event: Event, org: Organization | None = None) -> list[MeetingR
     """An organisation's requests in an event (or all of them), after lazily expiring old ones."""
     expire_requests(event=event)
     if org is None:
-        q = sa.select(MeetingRequest).where(MeetingRequest.event_id == event.id).order_by(MeetingRequest.id)
+        q = (sa.select(MeetingRequest).where(MeetingRequest.event_id == event.id)
+             .options(selectinload(MeetingRequest.from_org), selectinload(MeetingRequest.to_org))
+             .order_by(MeetingRequest.id))
         return list(db_session.scalars(q))
     return _requests_of(event, org)
 

@@ -169,3 +169,27 @@ def test_enterprise_sees_proposals_and_preliminary_agenda(app, world, login_as, 
     services.schedule_event(world.city_bureau, event, city=city, time_limit=2)
     agenda = ent.get(f"/events/{event.ref}/agenda").text
     assert "初步议程" in agenda and "平台推荐" in agenda
+
+
+@pytest.mark.parametrize("status", list(EventStatus))
+def test_pages_render_in_every_state(app, world, login_as, status):
+    event = make_event(status=status)
+    for u in (world.enterprise, world.bank):
+        register(event, u.org)
+    if status != EventStatus.DRAFT:
+        db_session.add(Meeting(event=event, slot=0, table_no=0, enterprise=world.enterprise.org,
+                               institution=world.bank.org))
+        db_session.commit()
+    bureau, ent, bank = login_as(world.city_bureau), login_as(world.enterprise), login_as(world.bank)
+    assert bureau.get(f"/events/{event.ref}").status_code == 200
+    assert bureau.get(f"/events/{event.ref}/edit").status_code == 200
+    assert bureau.get(f"/events/{event.ref}/agenda").status_code == 200
+    assert bureau.get(f"/events/{event.ref}/checkin").status_code == 200
+    assert bureau.get(f"/events/{event.ref}/report").status_code == 200
+    assert bureau.get("/events/").status_code == 200
+    # Registered participants see the event in every state (even an invitation to a draft).
+    assert ent.get(f"/events/{event.ref}").status_code == 200
+    assert bank.get(f"/events/{event.ref}").status_code == 200
+    if event.agenda_is_final:
+        assert ent.get(f"/events/{event.ref}/agenda").status_code == 200
+        assert bank.get(f"/events/{event.ref}/agenda").status_code == 200
