@@ -82,6 +82,15 @@ policy(Meeting, view=_meeting_view, edit=_meeting_edit)
 policy(EventRegistration, view=_registration_view, edit=_registration_edit)
 
 
+def _lock(event: Event) -> None:
+    """Serialise changes to one event (row lock on PostgreSQL; SQLite writes are serial anyway).
+
+    Caps, the life cycle and the stored timetable are read-then-write: two bureaus scheduling at
+    once, or two organisations taking the last seat, must not both see the old state.
+    """
+    db_session.execute(sa.select(Event.id).where(Event.id == event.id).with_for_update())
+
+
 def _require_edit(actor, event: Event) -> None:
     if actor is not None and not can_edit(actor, event):
         raise EventError("您无权管理该活动")
@@ -165,6 +174,8 @@ def transition(actor, event: Event, to: EventStatus | str) -> Event:
     """Move an event along the one transition table (EVENT_TRANSITIONS); anything else is refused."""
     _require_edit(actor, event)
     to = EventStatus(to)
+    _lock(event)
+    db_session.refresh(event, ["status"])
     if not event.can_go_to(to):
         raise EventError(
             f"活动当前为“{EVENT_LABELS[event.status.value]}”，不能变更为“{EVENT_LABELS[to.value]}”"
@@ -241,6 +252,7 @@ def register(actor, event: Event, *, attendees: list[str], demand_refs: list[str
         raise EventError("请填写参会人员姓名")
     if org.kind != OrgKind.ENTERPRISE and demand_refs:
         raise EventError("只有企业可以携带融资需求")
+    _lock(event)
     reg = _registration_of(event, org)
     if reg is not None and reg.status in (RegistrationStatus.PENDING, RegistrationStatus.ACCEPTED):
         raise EventError("您已报名该活动")
@@ -302,6 +314,7 @@ def decide(actor, reg: EventRegistration, *, accept: bool) -> EventRegistration:
         raise EventError("议程已发布，不能再调整报名")
     if reg.status not in (RegistrationStatus.PENDING, RegistrationStatus.ACCEPTED, RegistrationStatus.DECLINED):
         raise EventError("该报名当前不能审核")
+    _lock(reg.event)
     if accept and reg.status != RegistrationStatus.ACCEPTED:
         cap = reg.event.max_participants
         accepted = db_session.scalar(sa.select(sa.func.count(EventRegistration.id)).where(
@@ -557,6 +570,8 @@ def schedule_event(actor, event: Event, *, city=None, time_limit: float = 8.0, s
     if check_state and event.status != EventStatus.SCHEDULING:
         raise EventError("只有在“排期中”状态才能排期（请先截止报名）")
     expire_requests(event=event)
+    if save:
+        _lock(event)
     problem = build_problem(event, city=city)
     t0 = time.perf_counter()
     try:
