@@ -146,3 +146,19 @@ def test_web_scheduling_only_while_scheduling(ctx, city, world, status):
     event = make_event(status=status)
     with pytest.raises(services.EventError, match="排期中"):
         services.schedule_event(world.city_bureau, event, city=city)
+
+
+def test_empty_event_schedules_to_nothing(ctx, city):
+    event = make_event(status=EventStatus.SCHEDULING)
+    tt = services.schedule_event(None, event, city=city, time_limit=1)
+    assert tt.meetings == [] and tt.requested_total == 0 and event.schedule_info["meetings"] == 0
+
+
+def test_more_institutions_than_tables(ctx, city):
+    event, ents, insts = _world(3, 4, slots=2, tables=1)
+    for e in ents:
+        request(event, e, insts[3])
+        request(event, e, insts[0])
+    tt = services.schedule_event(None, event, city=city, time_limit=3)
+    meetings = assert_feasible(event)
+    assert len({m.institution_id for m in meetings}) == 1 and tt.requested_scheduled == 2

@@ -193,3 +193,14 @@ def test_pages_render_in_every_state(app, world, login_as, status):
     if event.agenda_is_final:
         assert ent.get(f"/events/{event.ref}/agenda").status_code == 200
         assert bank.get(f"/events/{event.ref}/agenda").status_code == 200
+
+
+def test_registration_closes_at_the_deadline(app, world, login_as):
+    from datetime import datetime
+
+    event = make_event(status=EventStatus.OPEN, registration_deadline=datetime(2020, 1, 1, 9, 0))
+    ent = login_as(world.enterprise)
+    page = ent.get(f"/events/{event.ref}").text
+    assert "报名已于" in page and "提交报名" not in page
+    resp = ent.post(f"/events/{event.ref}/register", data={"attendees": "王强"}, follow_redirects=True)
+    assert "不在报名期内" in resp.text
