@@ -21,6 +21,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("审核", "bureau.reviews", (U,), "/bureau/reviews"),
     NavItem("机构名录", "bureau.organizations", (U,), "/bureau/organizations"),
+    NavItem("对接活动", "events.index", (E, B, F, G, U), "/events"),
     NavItem("本机构", "accounts.profile", (E, B, F, G, U), "/account"),
 ]
 

@@ -2,6 +2,17 @@
 from models.audit import AuditEntry, record
 from models.codes import OrgKind, OrgStatus, Size, UserRole, label
 from models.db import Base, db_session, get_engine, init_engine
+from models.events import (
+    EVENT_TRANSITIONS,
+    Event,
+    EventKind,
+    EventRegistration,
+    EventStatus,
+    Meeting,
+    MeetingRequest,
+    RegistrationStatus,
+    RequestStatus,
+)
 from models.organizations import Organization, User, uscc_check_char, valid_uscc
 
 __all__ = [
@@ -9,4 +20,6 @@ __all__ = [
     "OrgKind", "OrgStatus", "Size", "UserRole", "label",
     "Organization", "User", "valid_uscc", "uscc_check_char",
     "AuditEntry", "record",
+    "Event", "EventKind", "EventStatus", "EVENT_TRANSITIONS", "EventRegistration", "RegistrationStatus",
+    "MeetingRequest", "RequestStatus", "Meeting",
 ]

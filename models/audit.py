@@ -39,7 +39,8 @@ def record(actor, action: str, obj, **details) -> AuditEntry:
         org_id=getattr(actor, "org_id", None),
         action=action,
         object_type=object_type(obj),
-        object_ref=str(getattr(obj, "ref", obj)),
+        # Composite keys (event/org pairs) can be long; the column keeps the first 64 characters.
+        object_ref=str(getattr(obj, "ref", obj))[:64],
         details=details,
     )
     db_session.add(entry)

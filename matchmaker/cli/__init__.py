@@ -6,9 +6,11 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from matchmaker.demo.cli import seed_demo_command
+    from matchmaker.events.cli import events_cli
     from matchmaker.interchange.cli import data_cli
     from matchmaker.migrate import db_cli
 
     app.cli.add_command(db_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(events_cli)

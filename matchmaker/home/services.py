@@ -40,7 +40,25 @@ def tasks_for(user) -> list[Task]:
         tasks.append(Task("审核注册申请", len(pending_organizations(user)), url_for("bureau.reviews"),
                           "企业注册后需由所在区工信局审核，金融机构由市工信局审核。"))
         tasks.append(Task("机构名录", None, url_for("bureau.organizations"), "查看辖区内企业和金融机构。"))
+    tasks.extend(_event_tasks(user))
     if user.is_admin:
         tasks.append(Task("管理本机构成员", len(user.org.users), url_for("accounts.profile"),
                           "添加同事账户，设置管理员。"))
     return tasks
+
+
+def _event_tasks(user) -> list[Task]:
+    """Upcoming matching events: the next one by name, and how many are ahead."""
+    from matchmaker.events.services import registration_of, upcoming_events
+
+    events = upcoming_events(user)
+    if not events:
+        return []
+    first = events[0]
+    if user.org.kind == OrgKind.BUREAU:
+        hint = f"最近：{first.date.isoformat()}「{first.title}」。管理报名、排期、签到与对接成效。"
+    else:
+        reg = registration_of(first, user.org)
+        state = "已报名" if reg is not None and reg.status in ("pending", "accepted") else "可报名参加、约见洽谈对象"
+        hint = f"最近：{first.date.isoformat()}「{first.title}」，{state}。"
+    return [Task("即将举办的对接活动", len(events), url_for("events.index"), hint)]

@@ -68,6 +68,18 @@ class InterchangeType:
     dump: Callable[[object, ImportContext], dict]
     export_query: Callable[[], Iterable[object]]
     order: int
+    # The line's natural key, for types without a "ref" (e.g. a registration keyed by event and
+    # organisation): ctx.created and ctx.failed hold it so later lines can refer to the object.
+    line_key: Callable[[dict], str | None] | None = None
+
+    def key_of(self, data: dict) -> str | None:
+        if self.line_key is not None:
+            try:
+                return self.line_key(data)
+            except (KeyError, TypeError):
+                return None
+        ref = data.get("ref")
+        return ref if isinstance(ref, str) else None
 
 
 TYPES: dict[str, InterchangeType] = {}
@@ -79,4 +91,4 @@ def register(t: InterchangeType) -> None:
 
 def load_all_types() -> None:
     """Import every domain's interchange module so that its types are registered."""
-    from matchmaker.interchange import organizations  # noqa: F401
+    from matchmaker.interchange import events, organizations  # noqa: F401

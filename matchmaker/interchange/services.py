@@ -85,8 +85,11 @@ def _remember_failed_ref(raw: str, number: int, ctx: ImportContext) -> None:
         data = json.loads(raw)
     except json.JSONDecodeError:
         return
-    if isinstance(data, dict) and isinstance(data.get("type"), str) and isinstance(data.get("ref"), str):
-        ctx.failed.setdefault((data["type"], data["ref"]), number)
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str) or data["type"] not in TYPES:
+        return
+    key = TYPES[data["type"]].key_of(data)
+    if key is not None:
+        ctx.failed.setdefault((data["type"], key), number)
 
 
 def _load_line(raw: str, ctx: ImportContext):
@@ -106,8 +109,9 @@ def _load_line(raw: str, ctx: ImportContext):
     # No autoflush: a half-checked object must never reach the database mid-check.
     with db_session.no_autoflush:
         obj = t.load(data, ctx)
-    if getattr(obj, "ref", None):
-        ctx.created[(type_name, obj.ref)] = obj
+    key = t.key_of(data) or getattr(obj, "ref", None)
+    if key:
+        ctx.created[(type_name, key)] = obj
     return obj, type_name
 
 
