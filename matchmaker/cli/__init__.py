@@ -5,6 +5,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from matchmaker.demands.cli import demands_cli
     from matchmaker.demo.cli import seed_demo_command
     from matchmaker.interchange.cli import data_cli
     from matchmaker.migrate import db_cli
@@ -12,3 +13,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(demands_cli)
