@@ -74,7 +74,7 @@ def project_errors(v: dict) -> dict[str, str]:
         errors["equipment_investment"] = "请填写设备投资（没有请填0）"
     elif equipment < 0:
         errors["equipment_investment"] = "设备投资不能为负数"
-    elif total is not None and equipment > total:
+    elif "total_investment" not in errors and equipment > total:
         errors["equipment_investment"] = "设备投资不能大于总投资"
     if v.get("start_on") and v.get("end_on") and v["end_on"] < v["start_on"]:
         errors["end_on"] = "计划竣工日期不能早于计划开工日期"
