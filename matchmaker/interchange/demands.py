@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -65,7 +66,7 @@ def load_tech_project(d: dict, ctx: ImportContext) -> TechProject:
         "name": f.text(d, "name", max_len=10000),
         "category": f.code(d, "category", Purpose),
         "total_investment": f.decimal(d, "total_investment", required=True),
-        "equipment_investment": f.decimal(d, "equipment_investment", required=False) or 0,
+        "equipment_investment": f.decimal(d, "equipment_investment", required=False) or Decimal(0),
         "start_on": f.iso_date(d, "start"), "end_on": f.iso_date(d, "end"),
         "description": f.text(d, "description", required=False, max_len=10000),
     }
