@@ -223,6 +223,7 @@ def update_demand(actor, demand: Demand, values: dict, *, project: TechProject |
     """The enterprise edits its demand while it is a draft or was returned."""
     if not is_owner(actor, demand):
         raise DemandError("只能修改本企业的融资需求")
+    _lock(demand)
     if demand.status not in EDITABLE:
         raise DemandError(f"需求当前为“{label(demand.status)}”，不能修改；如需调整请先撤回")
     if errors := demand_errors(values):
@@ -243,8 +244,15 @@ def update_demand(actor, demand: Demand, values: dict, *, project: TechProject |
     return demand
 
 
+def _lock(demand: Demand) -> None:
+    """Re-read the demand's row under a lock (PostgreSQL), so two people acting at once cannot both win."""
+    if demand in db_session and demand.id is not None:
+        db_session.refresh(demand, with_for_update=True)
+
+
 def _apply(demand: Demand, action: str, actor, note: str | None, *, system: bool) -> Transition:
     """Move `demand` along the transition table; refuses anything the table does not allow."""
+    _lock(demand)
     t = TRANSITION_BY_ACTION.get(action)
     if t is None:
         raise DemandError("未知的操作")

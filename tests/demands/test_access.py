@@ -121,3 +121,28 @@ def test_revenue_bands(revenue, band):
     from decimal import Decimal
 
     assert revenue_band(None if revenue is None else Decimal(str(revenue))) == band
+
+
+def test_home_pages_and_navigation_carry_each_roles_demand_tasks(world, login_as):
+    factories.make_demand(world.enterprise.org, status="submitted")
+    factories.make_demand(world.enterprise.org, status="returned", return_reason="请补充材料")
+    factories.make_demand(world.enterprise_b.org, status="submitted")
+    factories.make_demand(world.enterprise_b.org, status="published")
+
+    def count(text, title):
+        import re
+
+        m = re.search(rf'{title}</span>\s*<span class="count">(\d+)</span>', text)
+        return int(m[1]) if m else None
+
+    ent = login_as(world.enterprise).get("/").text
+    assert count(ent, "我的融资需求") == 2 and "有 1 项需求被退回" in ent and count(ent, "我的技改项目") == 0
+    assert 'href="/demands/mine"' in ent and 'href="/projects/"' in ent and 'href="/demands/pool"' not in ent
+    assert count(login_as(world.district_bureau).get("/").text, "融资需求审核") == 1
+    city = login_as(world.city_bureau).get("/").text
+    assert count(city, "融资需求审核") == 2
+    assert all(f'href="{u}"' in city for u in ("/demands/review", "/projects/ledger", "/demands/batches"))
+    bank = login_as(world.bank).get("/").text
+    assert count(bank, "融资需求项目库") == 1 and count(bank, "推送清单") == 0 and 'href="/demands/inbox"' in bank
+    fund = login_as(world.fund).get("/").text
+    assert count(fund, "融资需求项目库") == 1 and 'href="/demands/inbox"' not in fund
