@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from matchmaker.auth.services import new_ref
-from matchmaker.permissions import bureau_covers, policy
+from matchmaker.permissions import bureau_covers, in_bureau_district, policy
 from models import (
     Collateral,
     Demand,
@@ -382,10 +382,6 @@ def set_intended_banks(actor, demand: Demand, banks: list[Organization]) -> None
     db_session.commit()
 
 
-def _batch_scope(user, q: sa.Select) -> sa.Select:
-    return q if user.org.district is None else q.where(Organization.district == user.org.district)
-
-
 def create_batch(actor, title: str) -> PushBatch:
     title = (title or "").strip()
     if actor.org.kind != OrgKind.BUREAU:
@@ -406,7 +402,7 @@ def batch_candidates(user, batch: PushBatch) -> list[Demand]:
     q = (sa.select(Demand).join(Demand.org).join(Demand.project)
          .where(Demand.status == S.PUBLISHED, TechProject.is_major.is_(True))
          .order_by(Demand.published_at.desc(), Demand.id.desc()))
-    return [d for d in db_session.scalars(_batch_scope(user, q)) if d.id not in on]
+    return [d for d in db_session.scalars(in_bureau_district(q, user)) if d.id not in on]
 
 
 def add_to_batch(actor, batch: PushBatch, demand: Demand) -> None:
@@ -493,9 +489,7 @@ def demands_of(org: Organization) -> list[Demand]:
 
 def review_query(user) -> sa.Select:
     q = sa.select(Demand).join(Demand.org).where(Demand.status == S.SUBMITTED)
-    if user.org.district is not None:
-        q = q.where(Organization.district == user.org.district)
-    return q.order_by(Demand.updated_at)
+    return in_bureau_district(q, user).order_by(Demand.updated_at)
 
 
 def review_queue(user) -> list[Demand]:

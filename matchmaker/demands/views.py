@@ -13,7 +13,17 @@ from matchmaker.demands.reveal import enterprise_card
 from matchmaker.demands.subsidy import equipment_subsidy, interest_subsidy
 from matchmaker.permissions import can_edit, get_visible_or_404, role_required
 from matchmaker.projects.services import projects_of
-from models import Demand, Organization, OrgKind, PushBatch, TechProject, db_session
+from models import (
+    Collateral,
+    Demand,
+    FinancingType,
+    Organization,
+    OrgKind,
+    Purpose,
+    PushBatch,
+    TechProject,
+    db_session,
+)
 
 bp = Blueprint("demands", __name__, url_prefix="/demands")
 E, B, F, G, U = OrgKind.ENTERPRISE, OrgKind.BANK, OrgKind.FUND, OrgKind.GUARANTOR, OrgKind.BUREAU
@@ -173,7 +183,8 @@ def pool():
     rows, total = services.pool_page(filters, page)
     cards = {d.id: enterprise_card(current_user, d) for d in rows}
     return render_template("demands/pool.html", rows=rows, cards=cards, total=total, page=page, per_page=20,
-                           filters=filters)
+                           filters=filters, purposes=list(Purpose), financing_types=list(FinancingType),
+                           collaterals=list(Collateral))
 
 
 @bp.route("/inbox")

@@ -7,7 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from matchmaker.auth.services import new_ref
-from matchmaker.permissions import bureau_covers, policy
+from matchmaker.permissions import bureau_covers, in_bureau_district, policy
 from models import (
     Demand,
     DemandStatus,
@@ -223,9 +223,7 @@ def _open_problem():
 
 def ledger_query(user, f: LedgerFilters) -> sa.Select:
     """The projects of the bureau's scope matching the filters, newest first."""
-    q = sa.select(TechProject).join(TechProject.org)
-    if user.org.district is not None:
-        q = q.where(Organization.district == user.org.district)
+    q = in_bureau_district(sa.select(TechProject).join(TechProject.org), user)
     if f.district:
         q = q.where(Organization.district == f.district)
     if f.cluster:

@@ -8,7 +8,7 @@ from matchmaker.demands.subsidy import equipment_subsidy
 from matchmaker.permissions import can_edit, get_visible_or_404, role_required
 from matchmaker.projects import ledger, services
 from matchmaker.projects.forms import FollowUpForm, MajorForm, ProgressForm, ProjectForm
-from models import OrgKind, ProgressUpdate, TechProject, db_session
+from models import OrgKind, ProgressUpdate, Purpose, TechProject, db_session
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -106,7 +106,7 @@ def ledger_page():
     return render_template(
         "projects/ledger.html", rows=rows, total=total, page=page, per_page=30, filters=filters,
         financing=services.financing_by_project([p.id for p in rows]),
-        progress_labels=services.PROGRESS_LABELS,
+        progress_labels=services.PROGRESS_LABELS, categories=list(Purpose),
     )
 
 
