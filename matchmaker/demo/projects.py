@@ -47,6 +47,7 @@ PATHS = {
 # Most demands wait in the pool; every state appears within the first round.
 STATUS_CYCLE = ["returned", "published", "submitted", "draft", "published", "matched", "signed", "funded",
                 "published", "withdrawn", "expired", "closed", "published", "submitted", "published"]
+SIZE_INVESTMENT = {"large": (3000, 60000), "medium": (800, 20000), "small": (100, 5000), "micro": (30, 600)}
 RETURN_NOTES = ["请补充设备清单和报价", "融资金额与项目投资不匹配，请核实", "请完善资金用途说明"]
 
 
@@ -71,6 +72,8 @@ def seed_projects_and_demands(s: Seeder, city) -> None:
         for _ in range(2 if i == 0 or rng.random() < 0.2 else 1):
             n_project += 1
             project = _project(s, ent, n_project, today)
+            # The demo login's projects are major ones, so a pushed list always exists to look at.
+            project.is_major = project.is_major or i == 0
             _progress(s, project, ent.users[0], bureaus.get(ent.district) or bureaus[None], now)
             if i == 0 or rng.random() < 0.65:
                 n_demand += 1
@@ -84,7 +87,9 @@ def seed_projects_and_demands(s: Seeder, city) -> None:
 def _project(s: Seeder, ent: Organization, n: int, today: date) -> TechProject:
     rng = s.rng
     category = rng.choice(list(PROJECT_WORDS))
-    total = Decimal(rng.randrange(200, 20000, 50))
+    # Investment in proportion to the enterprise: a micro firm does not build a 2-亿 line.
+    low, high = SIZE_INVESTMENT.get(str(ent.size), (100, 5000))
+    total = Decimal(rng.randrange(low, high, 10))
     start = today - timedelta(days=rng.randint(-60, 400))
     project = TechProject(
         ref=f"demo-tp-{n:04d}", org=ent, name=f"{rng.choice(PROJECT_WORDS[category])}项目", category=category,
@@ -124,7 +129,8 @@ def _progress(s: Seeder, project: TechProject, reporter, bureau_user, now: datet
 
 def _demand(s: Seeder, ent, project, n, status, now, today, bureaus, banks) -> Demand:
     rng = s.rng
-    amount = min(project.total_investment, Decimal(rng.randrange(100, 10000, 50)))
+    amount = (project.total_investment * rng.randint(20, 80) / 100).quantize(Decimal(10))
+    amount = max(amount, Decimal(10))
     purpose = project.category
     created = now - timedelta(days=rng.randint(5, 150), hours=rng.randint(0, 8))
     valid_until = (created + timedelta(days=180)).date()
