@@ -207,6 +207,7 @@ def create_demand(actor, values: dict, *, project: TechProject | None = None) ->
     """An enterprise user drafts a demand of its own organisation."""
     if actor.org.kind != OrgKind.ENTERPRISE:
         raise DemandError("只有企业可以发布融资需求")
+    values = {**values, "valid_until": values.get("valid_until") or default_valid_until()}
     if errors := demand_errors(values):
         raise DemandError(next(iter(errors.values())))
     demand = Demand(ref=new_ref("dm"), org=actor.org, project=_project_of(actor, project), status=S.DRAFT,

@@ -118,3 +118,11 @@ def test_published_demand_cannot_be_edited(world, login_as):
     demand = factories.make_demand(world.enterprise.org, status="published")
     resp = login_as(world.enterprise).get(f"/demands/{demand.ref}/edit", follow_redirects=True)
     assert "需求当前状态不能修改" in resp.text
+
+
+def test_valid_until_defaults_from_the_city_configuration(world, city):
+    demand = services.create_demand(world.enterprise, {
+        "title": "流动资金", "description": "采购原材料", "amount": 100, "term_months": 12,
+        "purpose": "working_capital", "financing_types": ["loan"], "collateral": ["none"]})
+    assert demand.valid_until == services.local_today() + timedelta(days=city.policy["demand_valid_days"])
+    assert [h.to_status for h in demand.history] == ["draft"]
