@@ -159,6 +159,8 @@ def action(ref):
 @role_required(E, U)
 def banks(ref):
     demand = get_visible_or_404(Demand, ref)
+    if not (services.is_owner(current_user, demand) or services.in_bureau_scope(current_user, demand)):
+        abort(403)
     form = BanksForm(banks=services.bank_options())
     if not form.validate_on_submit():
         abort(400)

@@ -121,3 +121,15 @@ def test_bureau_builds_and_pushes_a_list_and_banks_see_it(world, banks, login_as
     ref = batch_url.rsplit("/", 1)[1]
     assert login_as(world.other_bank).get(f"/demands/inbox/{ref}").status_code == 404
     assert "重大项目需求" in login_as(world.bank).get(f"/demands/inbox/{ref}").text
+
+
+def test_enterprise_sets_intended_banks_on_its_published_demand(world, banks, login_as):
+    demand = factories.make_demand(world.enterprise.org, status="published")
+    ent = login_as(world.enterprise)
+    assert "调整意向银行" in ent.get(f"/demands/{demand.ref}").text
+    resp = ent.post(f"/demands/{demand.ref}/banks", data={"banks": [banks[1].ref]}, follow_redirects=True)
+    assert "意向银行已保存" in resp.text and banks[1].name in resp.text
+    assert [(r.org_id, r.chosen_by) for r in demand.intended_banks] == [(banks[1].id, "enterprise")]
+    # Another enterprise cannot, and a bank never sees the form.
+    assert login_as(world.enterprise_b).post(f"/demands/{demand.ref}/banks", data={"banks": []}).status_code == 403
+    assert "调整意向银行" not in login_as(world.bank).get(f"/demands/{demand.ref}").text
