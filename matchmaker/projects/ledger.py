@@ -6,9 +6,10 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from sqlalchemy.orm import selectinload
 
 from matchmaker.projects.services import LedgerFilters, financing_by_project, ledger_query
-from models import db_session, label
+from models import TechProject, db_session, label
 
 HEADERS = ("企业名称", "区（市）", "产业集群", "项目名称", "项目类别", "总投资（万元）", "设备投资（万元）",
            "计划开工", "计划竣工", "进度（%）", "重大项目", "未解决问题", "申请融资（万元）", "已获融资（万元）")
@@ -17,7 +18,9 @@ WIDTHS = (32, 10, 12, 32, 12, 14, 14, 12, 12, 10, 10, 40, 16, 16)
 
 def rows(user, filters: LedgerFilters):
     """The ledger lines, one per project, in the order of the page."""
-    projects = list(db_session.scalars(ledger_query(user, filters)))
+    # The whole scope at once: load organisations and progress reports in two queries, not per row.
+    q = ledger_query(user, filters).options(selectinload(TechProject.org), selectinload(TechProject.updates))
+    projects = list(db_session.scalars(q))
     money = financing_by_project([p.id for p in projects])
     for p in projects:
         requested, obtained = money[p.id]
