@@ -62,10 +62,12 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.accounts.views import bp as accounts_bp
     from matchmaker.auth.views import bp as auth_bp
     from matchmaker.bureau.views import bp as bureau_bp
+    from matchmaker.demands.views import bp as demands_bp
     from matchmaker.events.views import bp as events_bp
     from matchmaker.home.views import bp as home_bp
+    from matchmaker.projects.views import bp as projects_bp
 
-    for bp in (home_bp, auth_bp, accounts_bp, bureau_bp, events_bp):
+    for bp in (home_bp, auth_bp, accounts_bp, bureau_bp, projects_bp, demands_bp, events_bp):
         app.register_blueprint(bp)
 
 

@@ -43,3 +43,21 @@ def strip(value):
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+NOT_A_NUMBER = "请输入数字"
+NOT_A_WHOLE_NUMBER = "请输入整数"
+NOT_A_DATE = "请输入有效日期（如 2026-12-31）"
+
+
+def add_rule_errors(form, errors: dict[str, str]) -> bool:
+    """Attach a service's rule messages to the fields they name; True when there were none.
+
+    The rules live in the domain services (shared with the import); a field that already failed
+    to parse keeps its own message.
+    """
+    for name, message in errors.items():
+        f = getattr(form, name, None)
+        if f is not None and not f.errors:
+            f.errors = [*f.errors, message]
+    return not errors

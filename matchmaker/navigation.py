@@ -21,6 +21,13 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("审核", "bureau.reviews", (U,), "/bureau/reviews"),
     NavItem("机构名录", "bureau.organizations", (U,), "/bureau/organizations"),
+    NavItem("需求审核", "demands.review", (U,), "/demands/review"),
+    NavItem("项目台账", "projects.ledger_page", (U,), "/projects/ledger"),
+    NavItem("推送清单", "demands.batches", (U,), "/demands/batches"),
+    NavItem("我的技改项目", "projects.mine", (E,), "/projects"),
+    NavItem("我的融资需求", "demands.mine", (E,), "/demands/mine"),
+    NavItem("需求项目库", "demands.pool", (B, F, G, U), "/demands/pool"),
+    NavItem("推送清单", "demands.inbox", (B,), "/demands/inbox"),
     NavItem("对接活动", "events.index", (E, B, F, G, U), "/events"),
     NavItem("本机构", "accounts.profile", (E, B, F, G, U), "/account"),
 ]

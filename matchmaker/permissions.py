@@ -77,6 +77,11 @@ def bureau_covers(user, district: str | None) -> bool:
     return org.district is None or org.district == district
 
 
+def in_bureau_district(q, user):
+    """Narrow a query joined to the enterprise's Organization to what this bureau user covers."""
+    return q if user.org.district is None else q.where(Organization.district == user.org.district)
+
+
 def get_visible_or_404(model: type, ref: str, user=None):
     """Load `model` by its external ref; 404 when absent or outside the user's scope."""
     obj = db_session.scalar(sa.select(model).where(model.ref == ref))

@@ -1,7 +1,8 @@
 """SQLAlchemy models of the platform: one module per domain, the session lives in `models.db`."""
 from models.audit import AuditEntry, record
-from models.codes import OrgKind, OrgStatus, Size, UserRole, label
+from models.codes import Collateral, DemandStatus, FinancingType, OrgKind, OrgStatus, Purpose, Size, UserRole, label
 from models.db import Base, db_session, get_engine, init_engine
+from models.demands import Demand, DemandDisclosure, DemandHistory, DemandIntendedBank, PushBatch, PushBatchItem
 from models.events import (
     EVENT_TRANSITIONS,
     Event,
@@ -14,12 +15,16 @@ from models.events import (
     RequestStatus,
 )
 from models.organizations import Organization, User, uscc_check_char, valid_uscc
+from models.projects import ProblemFollowUp, ProgressUpdate, TechProject
 
 __all__ = [
     "Base", "db_session", "init_engine", "get_engine",
     "OrgKind", "OrgStatus", "Size", "UserRole", "label",
     "Organization", "User", "valid_uscc", "uscc_check_char",
     "AuditEntry", "record",
+    "Purpose", "FinancingType", "Collateral", "DemandStatus",
+    "TechProject", "ProgressUpdate", "ProblemFollowUp",
+    "Demand", "DemandHistory", "DemandDisclosure", "DemandIntendedBank", "PushBatch", "PushBatchItem",
     "Event", "EventKind", "EventStatus", "EVENT_TRANSITIONS", "EventRegistration", "RegistrationStatus",
     "MeetingRequest", "RequestStatus", "Meeting",
 ]

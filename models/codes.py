@@ -30,6 +30,49 @@ class UserRole(StrEnum):
     MEMBER = "member"
 
 
+class Purpose(StrEnum):
+    """A demand's purpose and a technical-transformation project's category share these codes."""
+    SMART_UPGRADE = "smart_upgrade"
+    EQUIPMENT = "equipment"
+    GREEN = "green"
+    NEW_PRODUCT = "new_product"
+    EXPANSION = "expansion"
+    RND = "rnd"
+    WORKING_CAPITAL = "working_capital"
+    MERGER = "merger"
+    LISTING = "listing"
+
+
+class FinancingType(StrEnum):
+    LOAN = "loan"
+    EQUITY = "equity"
+    GUARANTEE = "guarantee"
+    LEASING = "leasing"
+
+
+class Collateral(StrEnum):
+    NONE = "none"
+    PROPERTY = "property"
+    EQUIPMENT = "equipment"
+    RECEIVABLES = "receivables"
+    IP = "ip"
+    EQUITY_PLEDGE = "equity_pledge"
+    GUARANTEE = "guarantee"
+
+
+class DemandStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    PUBLISHED = "published"
+    MATCHED = "matched"
+    SIGNED = "signed"
+    FUNDED = "funded"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+    CLOSED = "closed"
+
+
 INSTITUTION_KINDS = (OrgKind.BANK, OrgKind.FUND, OrgKind.GUARANTOR)
 
 LABELS: dict[str, str] = {
@@ -50,6 +93,9 @@ LABELS: dict[str, str] = {
     # collateral
     "none": "信用", "property": "不动产抵押", "receivables": "应收账款质押",
     "ip": "知识产权质押", "equity_pledge": "股权质押",
+    # demand status
+    "draft": "草稿", "submitted": "待审核", "returned": "已退回", "published": "已发布", "matched": "已对接",
+    "signed": "已签约", "funded": "已放款", "withdrawn": "已撤回", "expired": "已过期", "closed": "已关闭",
     # event kinds
     "bank_enterprise_meeting": "银企对接会", "financing_negotiation": "融资洽谈会",
     "joint_office": "政银企基金联合现场办公", "roadshow": "项目路演",

@@ -81,3 +81,41 @@ def small_world() -> World:
         other_district_bureau=make_user(make_org(OrgKind.BUREAU, district="薛城区")),
         city_bureau=make_user(make_org(OrgKind.BUREAU, district=None)),
     )
+
+
+def make_project(org: Organization, *, commit: bool = True, **kw):
+    """A technical-transformation project of `org` (an enterprise)."""
+    from datetime import date
+
+    from models import TechProject
+
+    n = next(_seq)
+    defaults = {"ref": f"tp-{n:05d}", "name": f"智能化改造项目{n}", "category": "smart_upgrade",
+                "total_investment": Decimal(5000), "equipment_investment": Decimal(3200),
+                "start_on": date(2026, 1, 1), "end_on": date(2027, 6, 30), "district": org.district}
+    project = TechProject(org=org, **{**defaults, **kw})
+    db_session.add(project)
+    if commit:
+        db_session.commit()
+    return project
+
+
+def make_demand(org: Organization, *, status: str = "draft", commit: bool = True, **kw):
+    """A demand of `org` in `status`, without running the life cycle (as an import would)."""
+    from datetime import date, timedelta
+
+    from models import Demand
+    from models.types import utcnow
+
+    n = next(_seq)
+    defaults = {"ref": f"dm-{n:05d}", "title": f"设备更新贷款需求{n}", "description": "购置数控加工中心",
+                "amount": Decimal(2000), "term_months": 36, "purpose": "smart_upgrade",
+                "financing_types": ["loan"], "collateral": ["equipment"], "max_rate": Decimal("4.5"),
+                "valid_until": date.today() + timedelta(days=180), "contact_name": "李会计",
+                "contact_phone": "13911112222", "status": status,
+                "published_at": utcnow() if status == "published" else None}
+    demand = Demand(org=org, **{**defaults, **kw})
+    db_session.add(demand)
+    if commit:
+        db_session.commit()
+    return demand

@@ -5,6 +5,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from matchmaker.demands.cli import demands_cli
     from matchmaker.demo.cli import seed_demo_command
     from matchmaker.events.cli import events_cli
     from matchmaker.interchange.cli import data_cli
@@ -14,3 +15,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(data_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(events_cli)
+    app.cli.add_command(demands_cli)

@@ -40,10 +40,42 @@ def tasks_for(user) -> list[Task]:
         tasks.append(Task("审核注册申请", len(pending_organizations(user)), url_for("bureau.reviews"),
                           "企业注册后需由所在区工信局审核，金融机构由市工信局审核。"))
         tasks.append(Task("机构名录", None, url_for("bureau.organizations"), "查看辖区内企业和金融机构。"))
+    tasks.extend(_demand_tasks(user))
     tasks.extend(_event_tasks(user))
     if user.is_admin:
         tasks.append(Task("管理本机构成员", len(user.org.users), url_for("accounts.profile"),
                           "添加同事账户，设置管理员。"))
+    return tasks
+
+
+def _demand_tasks(user) -> list[Task]:
+    """Projects and demands: the enterprise's own, the institutions' pool, the bureau's review and ledger."""
+    from matchmaker.demands import services as demands
+    from matchmaker.projects import services as projects
+
+    kind = user.org.kind
+    if kind == OrgKind.ENTERPRISE:
+        mine = demands.demands_of(user.org)
+        returned = sum(1 for d in mine if d.status == "returned")
+        return [
+            Task("我的技改项目", len(projects.projects_of(user.org)), url_for("projects.mine"),
+                 "登记技改项目，填报进度和遇到的问题，查看设备奖补测算。"),
+            Task("我的融资需求", len(mine), url_for("demands.mine"),
+                 f"有 {returned} 项需求被退回，请修改后重新提交。" if returned
+                 else "发布融资需求，经所在区工信局审核后进入需求项目库。"),
+        ]
+    if kind == OrgKind.BUREAU:
+        return [
+            Task("融资需求审核", demands.review_count(user), url_for("demands.review"),
+                 "审核辖区企业提交的融资需求：发布到需求项目库，或退回修改。"),
+            Task("技改项目台账", None, url_for("projects.ledger_page"), "跟踪项目进度和遇到的问题，导出 Excel 台账。"),
+            Task("推送清单", None, url_for("demands.batches"), "把重大项目融资需求编成清单推送给意向银行。"),
+        ]
+    tasks = [Task("融资需求项目库", demands.published_count(), url_for("demands.pool"),
+                  "按区域、产业、用途、金额和期限筛选已发布的融资需求。")]
+    if kind == OrgKind.BANK:
+        tasks.append(Task("推送清单", len(demands.inbox(user.org)), url_for("demands.inbox"),
+                          "工信局推送给本行的重大项目融资需求清单。"))
     return tasks
 
 

@@ -1,0 +1,1 @@
+"""Tests of financing demands: life cycle, pool, reveal rule, push lists, subsidies, interchange."""

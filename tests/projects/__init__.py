@@ -1,0 +1,1 @@
+"""Tests of technical-transformation projects and the bureau ledger."""
