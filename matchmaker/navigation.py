@@ -19,7 +19,7 @@ class NavItem:
 
 
 NAV: list[NavItem] = [
-    NavItem("审核", "bureau.reviews", (U,), "/bureau/reviews"),
+    NavItem("注册审核", "bureau.reviews", (U,), "/bureau/reviews"),
     NavItem("机构名录", "bureau.organizations", (U,), "/bureau/organizations"),
     NavItem("需求审核", "demands.review", (U,), "/demands/review"),
     NavItem("项目台账", "projects.ledger_page", (U,), "/projects/ledger"),
