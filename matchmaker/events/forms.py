@@ -101,14 +101,17 @@ class EventForm(FlaskForm):
 class RegistrationForm(FlaskForm):
     attendees = StringField("参会人员（姓名，用逗号分隔）", filters=[strip],
                             validators=[DataRequired(REQUIRED), Length(max=300)])
-    demand_refs = StringField("携带的融资需求（需求编号，用逗号分隔）", filters=[strip],
-                              validators=[Optional(), Length(max=500)])
+    demand_refs = MultiCheckboxField("携带的融资需求", validators=[Optional()])
     available_slots = MultiCheckboxField("可参加的时段（不选表示全天）", coerce=int)
     max_meetings = IntegerField("最多洽谈场数（不填不限）", validators=[Optional(), NumberRange(1, 64, "应为正整数")])
     note = StringField("备注", filters=[strip], validators=[Optional(), Length(max=500)])
 
     def set_slots(self, times: list[tuple[str, str]]) -> None:
         self.available_slots.choices = options((str(i), f"{i + 1}（{a}-{b}）") for i, (a, b) in enumerate(times))
+
+    def set_demands(self, demands) -> None:
+        """The enterprise's own demands that are in the pool are the ones it can bring."""
+        self.demand_refs.choices = options((d.ref, f"{d.title}（{d.amount.normalize():f} 万元）") for d in demands)
 
 
 class RequestForm(FlaskForm):

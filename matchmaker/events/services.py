@@ -15,6 +15,8 @@ from matchmaker.auth.services import new_ref
 from matchmaker.events.pairing import FEW_REQUESTS, Proposal, pair_scorer
 from matchmaker.permissions import bureau_covers, can_edit, policy
 from models import (
+    Demand,
+    DemandStatus,
     Event,
     EventKind,
     EventRegistration,
@@ -238,6 +240,15 @@ def _clean_slots(event: Event, slots) -> list[int] | None:
     return None if len(slots) == event.slots else slots
 
 
+def demands_to_bring(org) -> list[Demand]:
+    """An enterprise's demands that are in the pool (published or being matched)."""
+    if org.kind != OrgKind.ENTERPRISE:
+        return []
+    return list(db_session.scalars(
+        sa.select(Demand).where(Demand.org_id == org.id, Demand.status.in_((DemandStatus.PUBLISHED, DemandStatus.MATCHED)))
+        .order_by(Demand.id.desc())))
+
+
 def register(actor, event: Event, *, attendees: list[str], demand_refs: list[str] | None = None,
              available_slots: list[int] | None = None, max_meetings: int | None = None,
              note: str | None = None, now: datetime | None = None) -> EventRegistration:
@@ -252,6 +263,8 @@ def register(actor, event: Event, *, attendees: list[str], demand_refs: list[str
         raise EventError("请填写参会人员姓名")
     if org.kind != OrgKind.ENTERPRISE and demand_refs:
         raise EventError("只有企业可以携带融资需求")
+    if demand_refs and not set(demand_refs) <= {d.ref for d in demands_to_bring(org)}:
+        raise EventError("只能携带本企业已发布的融资需求")
     _lock(event)
     reg = _registration_of(event, org)
     if reg is not None and reg.status in (RegistrationStatus.PENDING, RegistrationStatus.ACCEPTED):

@@ -118,6 +118,7 @@ def detail(ref):
         reg = services.registration_of(event, org)
         form = RegistrationForm()
         form.set_slots(ctx["times"])
+        form.set_demands(services.demands_to_bring(current_user.org))
         ctx.update(registration=reg, form=form, requests=services.requests_for(event, org) if reg else [],
                    request_form=_request_form(event, org) if reg and reg.is_live else None,
                    my_meetings=services.meetings_of(event, org) if event.agenda_is_final else [],
@@ -177,12 +178,12 @@ def register(ref):
     event = _event(ref)
     form = RegistrationForm()
     form.set_slots(services.agenda_times(event))
+    form.set_demands(services.demands_to_bring(current_user.org))
     if not form.validate_on_submit():
         return _fail(Exception("；".join(e for errs in form.errors.values() for e in errs)), ref)
     try:
         services.register(current_user, event, attendees=split_list(form.attendees.data),
-                          demand_refs=split_list(form.demand_refs.data) if current_user.org.kind == OrgKind.ENTERPRISE
-                          else [], available_slots=form.available_slots.data or None,
+                          demand_refs=form.demand_refs.data or [], available_slots=form.available_slots.data or None,
                           max_meetings=form.max_meetings.data, note=form.note.data or None)
     except services.EventError as e:
         return _fail(e, ref)

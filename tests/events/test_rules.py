@@ -17,6 +17,7 @@ from models import (
     RequestStatus,
     db_session,
 )
+from tests import factories
 from tests.events.helpers import make_event, register
 
 ALL_PAIRS = [(a, b) for a in EventStatus for b in EventStatus if a != b]
@@ -80,7 +81,14 @@ def test_registration_flow_cap_and_deadline(ctx, world):
     event = make_event(status=EventStatus.OPEN, max_participants=2,
                        registration_deadline=datetime(2026, 12, 1, 8, 0))
     early = datetime(2026, 11, 30)
-    reg = services.register(world.enterprise, event, attendees=["王强"], demand_refs=["dm-0001"], now=early)
+    mine = factories.make_demand(world.enterprise.org, status="published", ref="dm-0001")
+    draft = factories.make_demand(world.enterprise.org, status="draft")
+    other = factories.make_demand(world.enterprise_b.org, status="published")
+    # Only the enterprise's own demands that are in the pool can come along.
+    for ref in (draft.ref, other.ref, "dm-none"):
+        with pytest.raises(services.EventError, match="已发布的融资需求"):
+            services.register(world.enterprise, event, attendees=["王强"], demand_refs=[ref], now=early)
+    reg = services.register(world.enterprise, event, attendees=["王强"], demand_refs=[mine.ref], now=early)
     assert reg.status == RegistrationStatus.PENDING and reg.demand_refs == ["dm-0001"]
     with pytest.raises(services.EventError, match="已报名"):
         services.register(world.enterprise, event, attendees=["王强"], now=early)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from models import AuditEntry, Event, EventStatus, Meeting, MeetingRequest, RegistrationStatus, db_session
+from tests import factories
 from tests.events.helpers import make_event, register
 
 
@@ -28,7 +29,9 @@ def test_the_whole_journey(app, world, login_as):
     # Enterprises and banks register; the bureau confirms them.
     ent, ent_b, bank = login_as(world.enterprise), login_as(world.enterprise_b), login_as(world.bank)
     assert "报名参加" in ent.get(f"/events/{event.ref}").text
-    ent.post(f"/events/{event.ref}/register", data={"attendees": "王强，李四", "demand_refs": "dm-0001"})
+    factories.make_demand(world.enterprise.org, status="published", ref="dm-0001")
+    assert "dm-0001" in ent.get(f"/events/{event.ref}").text  # offered as a checkbox
+    ent.post(f"/events/{event.ref}/register", data={"attendees": "王强，李四", "demand_refs": ["dm-0001"]})
     ent_b.post(f"/events/{event.ref}/register", data={"attendees": "赵六", "available_slots": ["0", "2"]})
     bank.post(f"/events/{event.ref}/register", data={"attendees": "李行长"})
     for u in (world.enterprise, world.enterprise_b, world.bank):
