@@ -2,11 +2,14 @@
 from models.audit import AuditEntry, record
 from models.codes import OrgKind, OrgStatus, Size, UserRole, label
 from models.db import Base, db_session, get_engine, init_engine
+from models.notifications import Notification, SavedSearch
 from models.organizations import Organization, User, uscc_check_char, valid_uscc
+from models.products import Product, ProductKind, ProductStatus
 
 __all__ = [
     "Base", "db_session", "init_engine", "get_engine",
     "OrgKind", "OrgStatus", "Size", "UserRole", "label",
     "Organization", "User", "valid_uscc", "uscc_check_char",
     "AuditEntry", "record",
+    "Product", "ProductKind", "ProductStatus", "Notification", "SavedSearch",
 ]
