@@ -62,9 +62,11 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.accounts.views import bp as accounts_bp
     from matchmaker.auth.views import bp as auth_bp
     from matchmaker.bureau.views import bp as bureau_bp
+    from matchmaker.catalog.views import bp as catalog_bp
     from matchmaker.home.views import bp as home_bp
+    from matchmaker.notifications.views import bp as notifications_bp
 
-    for bp in (home_bp, auth_bp, accounts_bp, bureau_bp):
+    for bp in (home_bp, auth_bp, accounts_bp, bureau_bp, catalog_bp, notifications_bp):
         app.register_blueprint(bp)
 
 

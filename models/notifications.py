@@ -47,3 +47,8 @@ class SavedSearch(Base):
 
     org: Mapped[Organization] = relationship()
     user: Mapped[User] = relationship()
+
+    @property
+    def ref(self) -> str:
+        """The name the audit log and pages use for it."""
+        return f"ss-{self.id}"

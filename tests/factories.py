@@ -81,3 +81,22 @@ def small_world() -> World:
         other_district_bureau=make_user(make_org(OrgKind.BUREAU, district="薛城区")),
         city_bureau=make_user(make_org(OrgKind.BUREAU, district=None)),
     )
+
+
+def make_product(org: Organization, *, commit: bool = True, **kw):
+    """A product of `org` with plain loan terms unless told otherwise."""
+    from models.products import Product, ProductKind, ProductStatus
+
+    n = next(_seq)
+    values = dict(
+        ref=f"pd-{n:05d}", kind=ProductKind.LOAN, name=f"测试产品{n}", description="",
+        amount_min=Decimal(100), amount_max=Decimal(1000), term_min=6, term_max=36,
+        rate_min=Decimal("3.5"), rate_max=Decimal("5.5"), collateral=["none"], industries=[], districts=[],
+        sizes=[], purposes=[], tags=[], status=ProductStatus.ACTIVE,
+    )
+    values.update(kw)
+    product = Product(org=org, **values)
+    db_session.add(product)
+    if commit:
+        db_session.commit()
+    return product

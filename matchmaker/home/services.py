@@ -40,6 +40,15 @@ def tasks_for(user) -> list[Task]:
         tasks.append(Task("审核注册申请", len(pending_organizations(user)), url_for("bureau.reviews"),
                           "企业注册后需由所在区工信局审核，金融机构由市工信局审核。"))
         tasks.append(Task("机构名录", None, url_for("bureau.organizations"), "查看辖区内企业和金融机构。"))
+    if user.org.is_institution:
+        from matchmaker.catalog.services import active_product_count
+
+        kind_hint = {OrgKind.BANK: "发布、修改、暂停贷款和融资租赁产品，企业可在金融产品超市中查看。",
+                     OrgKind.FUND: "以股权投资产品发布投资偏好（阶段、单笔金额、产业），企业可在金融产品超市中查看。",
+                     OrgKind.GUARANTOR: "发布、修改、暂停担保和融资租赁产品，企业可在金融产品超市中查看。"}[kind]
+        tasks.append(Task("管理金融产品", active_product_count(user.org), url_for("catalog.mine"), kind_hint))
+        tasks.append(Task("需求订阅", None, url_for("notifications.searches"),
+                          "保存融资需求筛选条件，有符合条件的新需求时收到通知。"))
     if user.is_admin:
         tasks.append(Task("管理本机构成员", len(user.org.users), url_for("accounts.profile"),
                           "添加同事账户，设置管理员。"))
