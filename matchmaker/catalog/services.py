@@ -1,7 +1,6 @@
 """Products: the rules every product keeps, publishing and editing (audited), browsing with filters."""
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal, InvalidOperation
@@ -309,7 +308,8 @@ class ProductFilters:
 def _json_has(column, value: str):
     """`value` is an element of the JSON array in `column` (SQLite's json_each, PostgreSQL's jsonb @>)."""
     if db_session.get_bind().dialect.name == "postgresql":
-        return sa.cast(column, JSONB).contains(sa.cast(json.dumps([value]), JSONB))
+        # The list is bound as a JSONB parameter (not a text cast, which would nest it in a string).
+        return sa.cast(column, JSONB).contains([value])
     each = sa.func.json_each(column).table_valued("value")
     return sa.exists(sa.select(1).select_from(each).where(each.c.value == value))
 
