@@ -79,4 +79,4 @@ def register(t: InterchangeType) -> None:
 
 def load_all_types() -> None:
     """Import every domain's interchange module so that its types are registered."""
-    from matchmaker.interchange import organizations  # noqa: F401
+    from matchmaker.interchange import organizations, products  # noqa: F401
