@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from matchmaker.auth.services import hash_password
 from matchmaker.demo.organizations import DEMO_PASSWORD, Seeder, seed_organizations
+from matchmaker.demo.products import seed_products
 from models import Organization, db_session, record
 
 
@@ -24,6 +25,9 @@ def seed_demo(city, *, seed: int = 2026, enterprises: int = 300) -> dict | None:
         return None
     s = Seeder(random.Random(seed), hash_password(DEMO_PASSWORD))
     logins = seed_organizations(s, city, enterprises=enterprises)
+    db_session.flush()
+    # Each domain's step draws from its own generator, so adding a step never changes the others.
+    seed_products(random.Random(seed + 20), city)
     db_session.flush()
     city_bureau = db_session.scalar(sa.select(Organization).where(Organization.ref == "demo-bureau-city"))
     record(None, "demo.seeded", city_bureau, seed=seed, enterprises=enterprises)
