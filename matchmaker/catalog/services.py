@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
@@ -295,10 +295,6 @@ class ProductFilters:
             tag=(args.get("tag") or "").strip()[:TAG_MAX] or None,
             q=(args.get("q") or "").strip()[:50] or None,
         )
-
-    def as_args(self) -> dict[str, str]:
-        """The filters as query-string arguments (for links that keep them)."""
-        return {k: str(v) for k, v in asdict(self).items() if v not in (None, "")}
 
     @property
     def any(self) -> bool:

@@ -24,9 +24,14 @@ def public_figures() -> dict[str, int]:
         .group_by(Organization.kind)
     )
     counts = {str(kind): n for kind, n in rows}
+    from matchmaker.catalog.services import ProductFilters, browse_query
+
+    products = db_session.scalar(sa.select(sa.func.count()).select_from(
+        browse_query(ProductFilters()).order_by(None).subquery()))
     return {
         "enterprises": counts.get("enterprise", 0),
         "institutions": counts.get("bank", 0) + counts.get("fund", 0) + counts.get("guarantor", 0),
+        "products": products,
     }
 
 

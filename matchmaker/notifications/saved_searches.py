@@ -122,3 +122,20 @@ def matching_saved_searches(demand_like: DemandLike) -> list[SavedSearch]:
     # keeps the rules in one readable place and the same on SQLite and PostgreSQL.
     searches = db_session.scalars(sa.select(SavedSearch).order_by(SavedSearch.id))
     return [s for s in searches if search_matches(s.filters or {}, demand_like)]
+
+
+def notify_saved_search_matches(demand_like: DemandLike, *, title: str, link: str | None = None) -> list[int]:
+    """Tell each institution whose saved searches match `demand_like`, once, naming the searches.
+
+    Called by the demands work when a demand is published, inside that transaction; returns the
+    ids of the organisations notified.
+    """
+    from matchmaker.notifications.services import notify
+
+    by_org: dict[int, list[SavedSearch]] = {}
+    for search in matching_saved_searches(demand_like):
+        by_org.setdefault(search.org_id, []).append(search)
+    for searches in by_org.values():
+        names = "、".join(f"“{s.name}”" for s in searches)
+        notify(searches[0].org, "saved_search.match", title, f"符合您保存的筛选条件：{names}", link)
+    return list(by_org)

@@ -94,3 +94,14 @@ def mark_all_read(user: User) -> int:
     )
     db_session.commit()
     return result.rowcount
+
+
+def set_email(user: User, email: str | None) -> None:
+    """Set (or clear, with None) the address that receives copies of the user's notifications."""
+    before = user.email
+    user.email = email or None
+    if before != user.email:
+        from models import record
+
+        record(user, "user.email_changed", user)
+    db_session.commit()

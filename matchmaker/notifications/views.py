@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from matchmaker.forms import REQUIRED, cluster_choices, code_options, district_choices, strip
 from matchmaker.notifications import saved_searches, services
@@ -17,14 +17,26 @@ bp = Blueprint("notifications", __name__)
 PER_PAGE = 30
 
 
-@bp.route("/inbox")
+class EmailForm(FlaskForm):
+    email = StringField("通知邮箱", filters=[strip], validators=[
+        Optional(), Length(max=200, message="不超过200个字符"),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="请输入有效的邮箱地址")])
+
+
+@bp.route("/inbox", methods=["GET", "POST"])
 @login_required
 def inbox():
     page = max(request.args.get("page", 1, type=int), 1)
     unread_only = request.args.get("unread") == "1"
+    email_form = EmailForm(data={"email": current_user.email} if request.method == "GET" else None)
+    if email_form.validate_on_submit():
+        services.set_email(current_user, email_form.email.data)
+        flash("已保存通知邮箱。" if email_form.email.data else "已取消邮件通知。", "success")
+        return redirect(url_for("notifications.inbox"))
     rows, total = services.inbox(current_user, page=page, per_page=PER_PAGE, unread_only=unread_only)
     return render_template("notifications/inbox.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
-                           form=FlaskForm())
+                           form=FlaskForm(), email_form=email_form,
+                           mail_enabled=bool(current_app.config.get("SMTP_HOST")))
 
 
 @bp.route("/inbox/<int:notification_id>/read", methods=["POST"])

@@ -174,3 +174,10 @@ def test_institution_home_has_the_product_task(world, login_as):
     factories.make_product(world.bank.org)
     text = login_as(world.bank).get("/").text
     assert "管理金融产品" in text and "/my-products" in text
+
+
+def test_front_page_counts_products_on_sale(ctx, client):
+    bank = factories.make_org(OrgKind.BANK)
+    factories.make_product(bank)
+    factories.make_product(bank, status=ProductStatus.PAUSED)
+    assert 'id="fig-products">1<' in client.get("/").text

@@ -85,3 +85,15 @@ def test_inbox_needs_a_login(client, world):
 @pytest.mark.parametrize("role", ["enterprise", "city_bureau", "fund"])
 def test_every_role_has_an_inbox(world, login_as, role):
     assert login_as(getattr(world, role)).get("/inbox").status_code == 200
+
+
+def test_users_set_their_own_notification_address(world, login_as):
+    client = login_as(world.enterprise)
+    resp = client.post("/inbox", data={"email": "not-an-address"})
+    assert "请输入有效的邮箱地址" in resp.text and 'value="not-an-address"' in resp.text
+    assert client.post("/inbox", data={"email": "cfo@example.com"}).status_code == 302
+    db_session.refresh(world.enterprise)
+    assert world.enterprise.email == "cfo@example.com"
+    client.post("/inbox", data={"email": ""})
+    db_session.refresh(world.enterprise)
+    assert world.enterprise.email is None

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from matchmaker.notifications.saved_searches import (
     SavedSearchError,
     matching_saved_searches,
+    notify_saved_search_matches,
     save_search,
     search_matches,
 )
@@ -101,3 +102,17 @@ def test_institution_manages_its_saved_searches_in_the_browser(world, login_as):
     assert db_session.scalar(sa.select(sa.func.count(SavedSearch.id))) == 0
     actions = db_session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["saved_search.created", "saved_search.deleted"]
+
+
+def test_matching_institutions_are_notified_once(world, city):
+    save_search(world.bank, "滕州", {"district": "滕州市"}, city=city)
+    save_search(world.bank, "锂电", {"cluster": "锂电"}, city=city)
+    save_search(world.fund, "山亭", {"district": "山亭区"}, city=city)
+    from models import Notification
+
+    notified = notify_saved_search_matches(DemandStandIn(), title="新的融资需求：锂电池生产线设备更新", link="/products/")
+    db_session.commit()
+    assert notified == [world.bank.org_id]
+    note = db_session.scalar(sa.select(Notification))
+    assert note.user_id == world.bank.id and "“滕州”、“锂电”" in note.body
+    assert db_session.scalar(sa.select(sa.func.count(Notification.id))) == 1
