@@ -40,6 +40,10 @@ def test_bank_publishes_a_product_and_a_visitor_finds_it(page, ctx):
         page.click("button:has-text('发布')")
     assert "已发布产品" in page.inner_text(".alert-success")
     assert "滕州技改设备贷" in page.inner_text("h1")
+    # The institution's other pages load without a script-policy violation (console errors fail the test).
+    for url in ("/my-products", "/saved-searches", "/inbox", "/"):
+        page.goto(url)
+        assert page.locator("h1").count() >= 1, url
     logout(page)
 
     # An anonymous visitor, from the front page.

@@ -1,4 +1,5 @@
 """Publishing and managing products: permissions per role, bad input at the field, audit, status."""
+import re
 from decimal import Decimal
 
 import pytest
@@ -14,6 +15,14 @@ GOOD = {
     "sizes": ["small", "micro"], "purposes": ["smart_upgrade", "equipment"], "tags": "信用贷 技改贷",
     "approval_days": "7",
 }
+
+
+def is_checked(html: str, name: str, value: str) -> bool:
+    """Whether the checkbox `name`=`value` is rendered checked."""
+    for tag in re.findall(r"<input[^>]*>", html):
+        if f'name="{name}"' in tag and f'value="{value}"' in tag:
+            return " checked" in tag
+    raise AssertionError(f"no checkbox {name}={value}")
 
 
 def post_new(client, **changes):
@@ -88,7 +97,8 @@ def test_bad_input_is_reported_at_the_field_and_nothing_typed_is_lost(world, log
     for key, value in changes.items():
         if value.strip() and key != "description":
             assert value in resp.text
-    assert 'value="equipment" checked' in resp.text or "checked" in resp.text
+    assert is_checked(resp.text, "collateral", "equipment") and is_checked(resp.text, "districts", "滕州市")
+    assert not is_checked(resp.text, "collateral", "property")
     assert db_session.scalar(sa.select(sa.func.count(Product.id))) == 0
 
 
@@ -168,3 +178,30 @@ def test_product_page_shows_the_branch_and_its_parent(ctx, client):
     text = client.get(f"/products/{product.ref}").text
     assert "科技履约贷" in text and "工商银行滕州支行" in text and "上级机构：工商银行枣庄分行" in text
     assert "暂无记录" in text
+
+
+def test_equity_products_carry_no_rate(world, login_as):
+    resp = post_new(login_as(world.fund), kind="equity", rate_min="3", rate_max="5")
+    assert 'data-field="rate_min">股权投资产品不设利率' in resp.text
+    assert db_session.scalar(sa.select(sa.func.count(Product.id))) == 0
+
+
+def test_stage_belongs_to_equity_only(world, login_as):
+    resp = post_new(login_as(world.bank), stage="growth")
+    assert 'data-field="stage">只有股权投资产品填写投资阶段' in resp.text
+
+
+def test_a_retired_product_is_not_edited(world, login_as):
+    product = factories.make_product(world.bank.org, name="旧产品", status=ProductStatus.RETIRED)
+    resp = login_as(world.bank).post(f"/my-products/{product.ref}/edit", data={**GOOD, "name": "改名"})
+    assert resp.status_code == 200 and "已下架的产品不能再修改" in resp.text
+    db_session.refresh(product)
+    assert product.name == "旧产品"
+
+
+def test_edit_form_shows_the_saved_values(world, login_as):
+    product = factories.make_product(world.bank.org, name="绿色转型贷", tags=["绿色贷", "技改贷"],
+                                     districts=["滕州市"], amount_max=Decimal("2500.5"))
+    text = login_as(world.bank).get(f"/my-products/{product.ref}/edit").text
+    assert 'value="绿色转型贷"' in text and 'value="绿色贷 技改贷"' in text and 'value="2500.50"' in text
+    assert is_checked(text, "districts", "滕州市") and not is_checked(text, "districts", "山亭区")
