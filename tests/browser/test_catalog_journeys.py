@@ -64,6 +64,7 @@ def test_bank_publishes_a_product_and_a_visitor_finds_it(page, ctx):
     assert "齐鲁银行滕州支行" in page.inner_text("#institution")
     assert "暂无记录" in page.inner_text("#response-record")
     assert page.locator("text=修改").count() == 0
+    screenshot(page, "product-page")
 
     # Another district's filter leaves it out.
     page.goto("/products/?district=山亭区")
