@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from matchmaker.auth.services import new_ref
 from matchmaker.permissions import can_edit, policy
-from models import Organization, OrgKind, OrgStatus, User, db_session, record
+from models import Organization, OrgKind, OrgStatus, User, db_session, label, record
 from models.products import (
     AMOUNT_MAX,
     COLLATERAL_CODES,
@@ -88,7 +88,7 @@ def product_problems(data: Mapping, org_kind: OrgKind | None, city) -> dict[str,
     if kind not in {k.value for k in ProductKind}:
         p["kind"] = "请选择产品类型"
     elif org_kind is not None and kind not in {k.value for k in KINDS_BY_ORG.get(org_kind, ())}:
-        allowed = "、".join(_label(k.value) for k in KINDS_BY_ORG.get(org_kind, ()))
+        allowed = "、".join(label(k.value) for k in KINDS_BY_ORG.get(org_kind, ()))
         p["kind"] = f"本机构只能发布：{allowed or '无'}"
     name = (data.get("name") or "").strip()
     if not name:
@@ -151,12 +151,6 @@ def product_problems(data: Mapping, org_kind: OrgKind | None, city) -> dict[str,
     elif stage and stage not in {s.value for s in EquityStage}:
         p["stage"] = "投资阶段无效"
     return p
-
-
-def _label(code: str) -> str:
-    from models import label
-
-    return label(code)
 
 
 def _clean(data: Mapping) -> dict:
@@ -223,7 +217,7 @@ def change_status(user: User, product: Product, action: str) -> Product:
         raise ProductError("未知的操作")
     source, target = TRANSITIONS[action]
     if product.status == ProductStatus.RETIRED or (source is not None and product.status != source):
-        raise ProductError(f"产品当前为“{_label(product.status.value)}”，不能执行该操作")
+        raise ProductError(f"产品当前为“{label(product.status.value)}”，不能执行该操作")
     before = product.status
     product.status = target
     record(user, f"product.{target.value}", product, before=before.value)

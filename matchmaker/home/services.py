@@ -18,14 +18,15 @@ class Task:
 
 
 def public_figures() -> dict[str, int]:
+    from matchmaker.catalog.services import ProductFilters, browse_query
+
     rows = db_session.execute(
         sa.select(Organization.kind, sa.func.count())
         .where(Organization.status == OrgStatus.APPROVED)
         .group_by(Organization.kind)
     )
     counts = {str(kind): n for kind, n in rows}
-    from matchmaker.catalog.services import ProductFilters, browse_query
-
+    # Products on sale are those the public supermarket lists with no filter.
     products = db_session.scalar(sa.select(sa.func.count()).select_from(
         browse_query(ProductFilters()).order_by(None).subquery()))
     return {
