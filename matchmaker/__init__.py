@@ -62,12 +62,15 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.accounts.views import bp as accounts_bp
     from matchmaker.auth.views import bp as auth_bp
     from matchmaker.bureau.views import bp as bureau_bp
+    from matchmaker.catalog.views import bp as catalog_bp
     from matchmaker.demands.views import bp as demands_bp
     from matchmaker.events.views import bp as events_bp
     from matchmaker.home.views import bp as home_bp
+    from matchmaker.notifications.views import bp as notifications_bp
     from matchmaker.projects.views import bp as projects_bp
 
-    for bp in (home_bp, auth_bp, accounts_bp, bureau_bp, projects_bp, demands_bp, events_bp):
+    for bp in (home_bp, auth_bp, accounts_bp, bureau_bp, projects_bp, demands_bp, catalog_bp, events_bp,
+               notifications_bp):
         app.register_blueprint(bp)
 
 

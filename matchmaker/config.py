@@ -39,4 +39,8 @@ def from_environment(instance: Path) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # Notifications are mailed through this server when it is set; the inbox works without it.
+        "SMTP_HOST": env.get("SMTP_HOST") or None,
+        "SMTP_PORT": int(env.get("SMTP_PORT") or 25),
+        "SMTP_FROM": env.get("SMTP_FROM") or "noreply@localhost",
     }

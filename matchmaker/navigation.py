@@ -1,13 +1,15 @@
 """The navigation bar per role: each domain adds its entries here; links to absent pages are hidden."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app, url_for
 
 from models import OrgKind
 
 E, B, F, G, U = OrgKind.ENTERPRISE, OrgKind.BANK, OrgKind.FUND, OrgKind.GUARANTOR, OrgKind.BUREAU
+EVERYONE = (E, B, F, G, U)
+INSTITUTIONS = (B, F, G)
 
 
 @dataclass(frozen=True)
@@ -16,34 +18,70 @@ class NavItem:
     endpoint: str
     kinds: tuple[OrgKind, ...]
     prefix: str
+    # Shown to visitors who are not logged in (and to organisations still under review).
+    public: bool = False
+    # A figure shown next to the title: "unread" is the user's unread messages.
+    count: str | None = None
+    # Entries of one group share a drop-down menu of that title when a user sees more than one.
+    group: str | None = None
 
 
 NAV: list[NavItem] = [
-    NavItem("注册审核", "bureau.reviews", (U,), "/bureau/reviews"),
-    NavItem("机构名录", "bureau.organizations", (U,), "/bureau/organizations"),
-    NavItem("需求审核", "demands.review", (U,), "/demands/review"),
-    NavItem("项目台账", "projects.ledger_page", (U,), "/projects/ledger"),
-    NavItem("推送清单", "demands.batches", (U,), "/demands/batches"),
+    NavItem("注册审核", "bureau.reviews", (U,), "/bureau/reviews", group="审核"),
+    NavItem("需求审核", "demands.review", (U,), "/demands/review", group="审核"),
     NavItem("我的技改项目", "projects.mine", (E,), "/projects"),
     NavItem("我的融资需求", "demands.mine", (E,), "/demands/mine"),
     NavItem("需求项目库", "demands.pool", (B, F, G, U), "/demands/pool"),
+    NavItem("项目台账", "projects.ledger_page", (U,), "/projects/ledger"),
+    NavItem("推送清单", "demands.batches", (U,), "/demands/batches"),
     NavItem("推送清单", "demands.inbox", (B,), "/demands/inbox"),
-    NavItem("对接活动", "events.index", (E, B, F, G, U), "/events"),
-    NavItem("本机构", "accounts.profile", (E, B, F, G, U), "/account"),
+    NavItem("对接活动", "events.index", EVERYONE, "/events"),
+    NavItem("金融产品超市", "catalog.index", EVERYONE, "/products", public=True, group="金融产品"),
+    NavItem("我的产品", "catalog.mine", INSTITUTIONS, "/my-products", group="金融产品"),
+    NavItem("需求订阅", "notifications.searches", INSTITUTIONS, "/saved-searches"),
+    NavItem("机构名录", "bureau.organizations", (U,), "/bureau/organizations"),
+    NavItem("消息", "notifications.inbox", EVERYONE, "/inbox", count="unread"),
 ]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Link:
     title: str
     url: str
     prefix: str
+    count: int | None = None
+    children: list[Link] = field(default_factory=list)
+
+    def active(self, path: str) -> bool:
+        return path.startswith(self.prefix) or any(c.active(path) for c in self.children)
 
 
 def nav_items(user) -> list[Link]:
+    """The entries `user` sees; anonymous visitors and organisations under review see the public ones."""
     funcs = current_app.view_functions
-    return [
-        Link(i.title, url_for(i.endpoint), i.prefix)
-        for i in NAV
-        if user.org.kind in i.kinds and i.endpoint in funcs
-    ]
+    full = getattr(user, "is_authenticated", False) and user.org.is_approved
+    links: list[Link] = []
+    groups: dict[str, Link] = {}
+    for i in NAV:
+        if i.endpoint not in funcs:
+            continue
+        if not (i.public if not full else user.org.kind in i.kinds):
+            continue
+        link = Link(i.title, url_for(i.endpoint), i.prefix, _count(i.count, user))
+        if i.group is None:
+            links.append(link)
+        elif i.group not in groups:
+            groups[i.group] = Link(i.group, "", "\0", children=[link])
+            links.append(groups[i.group])
+        else:
+            groups[i.group].children.append(link)
+    # A group with a single entry is shown as that entry.
+    return [g.children[0] if len(g.children) == 1 else g for g in links]
+
+
+def _count(name: str | None, user) -> int | None:
+    if name == "unread":
+        from matchmaker.notifications.services import unread_count
+
+        return unread_count(user)
+    return None

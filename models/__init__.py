@@ -14,7 +14,9 @@ from models.events import (
     RegistrationStatus,
     RequestStatus,
 )
+from models.notifications import Notification, SavedSearch
 from models.organizations import Organization, User, uscc_check_char, valid_uscc
+from models.products import Product, ProductKind, ProductStatus
 from models.projects import ProblemFollowUp, ProgressUpdate, TechProject
 
 __all__ = [
@@ -27,4 +29,5 @@ __all__ = [
     "Demand", "DemandHistory", "DemandDisclosure", "DemandIntendedBank", "PushBatch", "PushBatchItem",
     "Event", "EventKind", "EventStatus", "EVENT_TRANSITIONS", "EventRegistration", "RegistrationStatus",
     "MeetingRequest", "RequestStatus", "Meeting",
+    "Product", "ProductKind", "ProductStatus", "Notification", "SavedSearch",
 ]

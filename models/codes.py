@@ -99,6 +99,9 @@ LABELS: dict[str, str] = {
     # event kinds
     "bank_enterprise_meeting": "银企对接会", "financing_negotiation": "融资洽谈会",
     "joint_office": "政银企基金联合现场办公", "roadshow": "项目路演",
+    # product status and the investment stages of equity products
+    "active": "在售", "paused": "已暂停", "retired": "已下架",
+    "seed": "种子期", "early": "初创期", "growth": "成长期", "mature": "成熟期", "pre_ipo": "Pre-IPO",
 }
 # "equipment" and "guarantee" are both a purpose/collateral and a kind; their labels differ by context.
 COLLATERAL_LABELS = {"equipment": "设备抵押", "guarantee": "第三方担保"}

@@ -107,6 +107,8 @@ class User(Base):
     role: Mapped[UserRole] = mapped_column(CodeEnum(UserRole), default=UserRole.MEMBER)
     name: Mapped[str] = mapped_column(sa.String(50))
     phone: Mapped[str | None] = mapped_column(sa.String(30))
+    # Notifications are also mailed here when the site has an SMTP server configured.
+    email: Mapped[str | None] = mapped_column(sa.String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
     # Lock-out state is in the database so every web worker sees the same count.
     failed_logins: Mapped[int] = mapped_column(default=0)

@@ -119,3 +119,22 @@ def make_demand(org: Organization, *, status: str = "draft", commit: bool = True
     if commit:
         db_session.commit()
     return demand
+
+
+def make_product(org: Organization, *, commit: bool = True, **kw):
+    """A product of `org` with plain loan terms unless told otherwise."""
+    from models.products import Product, ProductKind, ProductStatus
+
+    n = next(_seq)
+    values = dict(
+        ref=f"pd-{n:05d}", kind=ProductKind.LOAN, name=f"测试产品{n}", description="",
+        amount_min=Decimal(100), amount_max=Decimal(1000), term_min=6, term_max=36,
+        rate_min=Decimal("3.5"), rate_max=Decimal("5.5"), collateral=["none"], industries=[], districts=[],
+        sizes=[], purposes=[], tags=[], status=ProductStatus.ACTIVE,
+    )
+    values.update(kw)
+    product = Product(org=org, **values)
+    db_session.add(product)
+    if commit:
+        db_session.commit()
+    return product

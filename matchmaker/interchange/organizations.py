@@ -14,7 +14,8 @@ ORG_KEYS = frozenset({
     "ref", "kind", "name", "uscc", "district", "industry", "size", "founded", "revenue", "employees",
     "rd_ratio", "tags", "parent", "status", "contact_name", "contact_phone", "description",
 })
-USER_KEYS = frozenset({"ref", "org", "username", "password", "password_hash", "role", "name", "phone", "active"})
+USER_KEYS = frozenset({"ref", "org", "username", "password", "password_hash", "role", "name", "phone", "email",
+                       "active"})
 
 
 def load_organization(d: dict, ctx: ImportContext) -> Organization:
@@ -116,6 +117,7 @@ def load_user(d: dict, ctx: ImportContext) -> User:
         role=f.code(d, "role", UserRole, required=False) or UserRole.MEMBER,
         password_hash=password_hash or hash_password(password),
         phone=f.text(d, "phone", required=False, max_len=30),
+        email=f.text(d, "email", required=False, max_len=200),
         is_active=f.boolean(d, "active", default=True),
     )
     db_session.add(user)
@@ -129,6 +131,8 @@ def dump_user(u: User, ctx: ImportContext) -> dict:
     }
     if u.phone:
         line["phone"] = u.phone
+    if u.email:
+        line["email"] = u.email
     return line
 
 

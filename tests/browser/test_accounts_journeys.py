@@ -38,14 +38,16 @@ def test_enterprise_registers_district_bureau_approves_enterprise_logs_in(page, 
 
     # Another district's bureau does not see it in its queue.
     login(page, "xc-bureau", factories.PASSWORD)
+    page.click("nav .dropdown-toggle:has-text('审核')")
     with page.expect_navigation():
-        page.click("nav >> text=注册审核")
+        page.click("nav .dropdown-item:has-text('注册审核')")
     assert "滕州锂想新能源有限公司" not in page.content()
     logout(page)
 
     login(page, "tz-bureau", factories.PASSWORD)
+    page.click("nav .dropdown-toggle:has-text('审核')")
     with page.expect_navigation():
-        page.click("nav >> text=注册审核")
+        page.click("nav .dropdown-item:has-text('注册审核')")
     with page.expect_navigation():
         page.click("tr:has-text('滕州锂想新能源有限公司') >> text=审核")
     with page.expect_navigation():

@@ -1,0 +1,1 @@
+"""Tests of the product supermarket, the working-day calendar, saved searches and response records."""

@@ -1,0 +1,1 @@
+"""Tests of the notification inbox and e-mail delivery."""
