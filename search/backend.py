@@ -10,6 +10,8 @@ from search.query import SearchQuery, SearchResult
 Document = dict[str, Any]
 # progress(n): n more documents were written (a click progress bar's update()).
 Progress = Callable[[int], None]
+# loader(doc_type, refs) -> {ref: document or None}: the current documents; None (or absent) means remove.
+Loader = Callable[[str, Sequence[str]], Mapping[str, "Document | None"]]
 
 
 class SearchUnavailable(RuntimeError):
@@ -50,6 +52,21 @@ class SearchBackend(abc.ABC):
     @abc.abstractmethod
     def delete(self, doc_type: str, refs: Iterable[str]) -> int:
         """Remove documents by ref; returns how many refs were asked for."""
+
+    def apply(self, doc_type: str, refs: Sequence[str], loader: Loader) -> tuple[int, int]:
+        """Bring `refs` in line with the database: load them, upsert what exists, delete what is gone.
+
+        Returns (upserted, deleted). Backends that can, load inside their write lock, so of two
+        concurrent appliers the one that writes last also read last (no stale document wins).
+        """
+        docs = loader(doc_type, list(refs))
+        upserts = [d for r in refs if (d := docs.get(r)) is not None]
+        deletes = [r for r in refs if docs.get(r) is None]
+        if upserts:
+            self.index(doc_type, upserts)
+        if deletes:
+            self.delete(doc_type, deletes)
+        return len(upserts), len(deletes)
 
     @abc.abstractmethod
     def search(self, query: SearchQuery) -> SearchResult:

@@ -35,7 +35,7 @@ from typing import Any
 import tantivy
 
 from search.analysis import Clause, analyzed, highlight, needles
-from search.backend import Document, Progress, SearchBackend, SearchUnavailable
+from search.backend import Document, Loader, Progress, SearchBackend, SearchUnavailable
 from search.query import FILTER_KEYS, RANGE_KEYS, SearchQuery, SearchResult, sorted_counts
 from search.query import Hit as SearchHit
 
@@ -215,8 +215,15 @@ class EmbeddedBackend(SearchBackend):
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def _write(self, doc_type: str, documents: Iterable[Document], refs: Iterable[str]) -> int:
+    def _write(self, doc_type: str, documents: Iterable[Document], refs: Iterable[str],
+               loader: Loader | None = None) -> int:
         with self._write_lock(doc_type):
+            if loader is not None:
+                # Loaded under the lock: the last writer has read the newest rows.
+                refs = list(refs)
+                docs = loader(doc_type, refs)
+                documents = [d for r in refs if (d := docs.get(r)) is not None]
+                refs = [r for r in refs if docs.get(r) is None]
             try:
                 writer = self._live_index(doc_type).writer(heap_size=self.writer_heap, num_threads=1)
             except ValueError as e:  # tantivy's LockBusy: a writer outside our lock (should not happen)
@@ -238,6 +245,18 @@ class EmbeddedBackend(SearchBackend):
             finally:
                 writer.wait_merging_threads()  # consumes the writer and releases tantivy's lock
         return n
+
+    def apply(self, doc_type: str, refs: Sequence[str], loader: Loader) -> tuple[int, int]:
+        """Load and write `refs` while holding the write lock (see SearchBackend.apply)."""
+        counts = {}
+
+        def counting(doc_type: str, refs: Sequence[str]):
+            docs = loader(doc_type, refs)
+            counts["upserted"] = sum(docs.get(r) is not None for r in refs)
+            return docs
+
+        total = self._write(doc_type, (), refs, loader=counting)
+        return counts["upserted"], total - counts["upserted"]
 
     def index(self, doc_type: str, documents: Iterable[Document]) -> int:
         """Add or replace documents by ref in one commit."""
