@@ -109,7 +109,8 @@ def make_backend(settings: Mapping[str, Any], synonyms: Sequence[Sequence[str]] 
         directory = settings.get("SEARCH_INDEX_DIR")
         if not directory:
             raise ValueError("SEARCH_INDEX_DIR must be set for the embedded search backend")
-        return EmbeddedBackend(directory, synonyms=synonyms)
+        return EmbeddedBackend(directory, synonyms=synonyms,
+                               lock_timeout=float(settings.get("SEARCH_LOCK_TIMEOUT") or 2.0))
     if kind in ("elasticsearch", "elastic"):
         from search.elastic import ElasticBackend
 
