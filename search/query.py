@@ -18,6 +18,8 @@ FACET_KEYS = FILTER_KEYS
 RANGE_KEYS = ("amount", "term", "rate")
 SORTS = ("relevance", "newest", "amount", "amount_asc")
 MAX_TEXT = 200
+# Each term is a phrase query (a single character a term-pattern query): bound the work one search can ask for.
+MAX_TERMS = 20
 MAX_PER_PAGE = 100
 # Elasticsearch's default max_result_window: deeper pages are refused the same way by both backends.
 MAX_WINDOW = 10_000
@@ -93,9 +95,11 @@ class SearchQuery:
         if len(text) > MAX_TEXT:
             raise QueryError("text", f"搜索词过长：最多{MAX_TEXT}个字，当前{len(text)}个字，请精简后再搜索")
         try:
-            parse_text(text)
+            clauses = parse_text(text)
         except TextError as e:
             raise QueryError("text", e.message) from None
+        if len(clauses) > MAX_TERMS:
+            raise QueryError("text", f"搜索词过多：最多{MAX_TERMS}个词，当前{len(clauses)}个词")
         object.__setattr__(self, "text", text.strip())
 
         if self.doc_type not in DOC_TYPES:

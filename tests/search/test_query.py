@@ -13,6 +13,7 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
     ({"text": "锂电 “设备"}, "text"),
     ({"text": "锂" * 10_000}, "text"),
     ({"text": "？？"}, "text"),
+    ({"text": " ".join("锂电" for _ in range(21))}, "text"),
     ({"page": -1}, "page"),
     ({"page": 0}, "page"),
     ({"page": "abc"}, "page"),
