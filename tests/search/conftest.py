@@ -43,6 +43,19 @@ def make_backend(request, tmp_path):
         cleanup()
 
 
+@pytest.fixture(params=["embedded", "elasticsearch-recorded", *BACKENDS[1:]])
+def any_backend(request, tmp_path):
+    """Every backend including Elasticsearch behind the recording node: for the contract, not for results."""
+    if request.param == "elasticsearch-recorded":
+        from tests.search.recording import recording_backend
+
+        yield recording_backend(synonyms=SYNONYMS)
+        return
+    backend, cleanup = _backend(request.param, tmp_path / "index", SYNONYMS)
+    yield backend
+    cleanup()
+
+
 @pytest.fixture(scope="module")
 def corpus_docs():
     """400 synthetic demand documents from a fixed seed."""
