@@ -165,3 +165,21 @@ def test_organization_source_lists_public_searchable_organisations(ctx):
     docs = {d["ref"]: d for d in source.iter_documents()}
     assert set(docs) == {bank.ref, ent.ref} and ent.uscc not in repr(docs)
     assert source.load([bank.ref, "nope"]) == {bank.ref: docs[bank.ref], "nope": None}
+
+
+@pytest.mark.postgres_only
+def test_one_drainer_at_a_time_on_postgresql(ctx, backend):
+    from models import get_engine
+    from search.sync import ADVISORY_LOCK
+
+    if get_engine().dialect.name != "postgresql":
+        pytest.skip("the drain lock is PostgreSQL's advisory lock")
+    org = _org("兴业银行枣庄分行")
+    with get_engine().connect() as other:
+        assert other.scalar(sa.select(sa.func.pg_try_advisory_lock(ADVISORY_LOCK)))
+        report = drain(backend, make_loader())
+        assert report.skipped and report.applied == 0 and pending_count() == 1
+        other.scalar(sa.select(sa.func.pg_advisory_unlock(ADVISORY_LOCK)))
+        other.commit()
+    assert drain(backend, make_loader()).applied == 1
+    assert backend.search(SearchQuery(text="兴业银行", doc_type="organization")).refs == [org.ref]
