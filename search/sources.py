@@ -6,6 +6,7 @@ Organisations are registered here; the demand pool and the product catalogue reg
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -45,32 +46,49 @@ def make_loader(session: Session | None = None, sources: Mapping[str, SourceFact
     return load
 
 
-class OrganizationSource:
-    """Approved enterprises and institutions (bureaus are not searched), as public documents."""
+class ModelSource:
+    """A DocumentSource over one mapped class with a `ref` column: the rows `where` admits, built by `build`.
 
-    doc_type = "organization"
+    The demand pool registers itself with, for example::
 
-    def __init__(self, session: Session):
+        register_source("demand", lambda session: ModelSource(
+            session, Demand, demand_document, "demand",
+            where=[Demand.status != DemandStatus.DRAFT],
+            options=[selectinload(Demand.org), selectinload(Demand.project)]))
+    """
+
+    def __init__(self, session: Session, model: type, build: Callable[[Any], Document], doc_type: str,
+                 where: Sequence[Any] = (), options: Sequence[Any] = ()):
         self.session = session
+        self.model = model
+        self.build = build
+        self.doc_type = doc_type
+        self.where = list(where)
+        self.options = list(options)
 
-    def _select(self):
-        return (sa.select(Organization)
-                .where(Organization.status == OrgStatus.APPROVED, Organization.kind != OrgKind.BUREAU)
-                .order_by(Organization.id))
+    def _select(self) -> sa.Select:
+        return sa.select(self.model).where(*self.where).options(*self.options).order_by(self.model.id)
 
     def count(self) -> int:
-        """How many organisations a reindex writes."""
-        return self.session.scalar(sa.select(sa.func.count()).select_from(self._select().subquery())) or 0
+        """How many rows a reindex writes."""
+        query = sa.select(sa.func.count()).select_from(self.model).where(*self.where)
+        return self.session.scalar(query) or 0
 
     def iter_documents(self) -> Iterable[Document]:
-        """Every searchable organisation, streamed in batches."""
-        for org in self.session.scalars(self._select().execution_options(yield_per=500)):
-            yield organization_document(org)
+        """Every searchable row as a document, streamed in batches."""
+        for row in self.session.scalars(self._select().execution_options(yield_per=500)):
+            yield self.build(row)
 
     def load(self, refs: Sequence[str]) -> dict[str, Document | None]:
-        """Current documents of `refs`; None for one deleted, unapproved or a bureau."""
-        found = {o.ref: o for o in self.session.scalars(self._select().where(Organization.ref.in_(list(refs))))}
-        return {ref: organization_document(found[ref]) if ref in found else None for ref in refs}
+        """Current documents of `refs`; None for a ref that is gone or not searchable."""
+        found = {r.ref: r for r in self.session.scalars(self._select().where(self.model.ref.in_(list(refs))))}
+        return {ref: self.build(found[ref]) if ref in found else None for ref in refs}
 
 
-register_source("organization", OrganizationSource)
+def organization_source(session: Session) -> ModelSource:
+    """Approved enterprises and institutions (bureaus are not searched), as public documents."""
+    return ModelSource(session, Organization, organization_document, "organization",
+                       where=[Organization.status == OrgStatus.APPROVED, Organization.kind != OrgKind.BUREAU])
+
+
+register_source("organization", organization_source)
