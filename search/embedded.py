@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,9 @@ def epoch(value: Any) -> int | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
-        return int((value.replace(tzinfo=None) - datetime(1970, 1, 1)).total_seconds())
+        if value.tzinfo is not None:  # stored times are naive UTC; an aware one is brought to UTC first
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return int((value - datetime(1970, 1, 1)).total_seconds())
     if isinstance(value, date):
         return int((datetime(value.year, value.month, value.day) - datetime(1970, 1, 1)).total_seconds())
     return int(value)

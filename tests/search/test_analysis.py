@@ -41,3 +41,14 @@ def test_parse_text_builds_required_clauses_of_phrases():
 def test_highlight_marks_every_match_and_escapes_html():
     assert highlight("<b>锂电池</b>隔膜锂电池", ["锂电"]) == ["&lt;b&gt;<em>锂电</em>池&lt;/b&gt;隔膜<em>锂电</em>池"]
     assert highlight("没有", ["锂电"]) == []
+
+
+def test_epoch_reads_naive_aware_and_iso_times():
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from search.embedded import epoch
+
+    naive = datetime(2026, 3, 1, 1, 0)
+    assert epoch(naive) == epoch(naive.replace(tzinfo=UTC)) == epoch("2026-03-01T01:00:00")
+    assert epoch(datetime(2026, 3, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))) == epoch(naive)
+    assert epoch(date(2026, 3, 1)) == epoch(naive) - 3600 and epoch(None) is None
