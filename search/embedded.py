@@ -123,7 +123,7 @@ def to_tantivy(doc: Document) -> tantivy.Document:
 class _Reader:
     """A cached open index of one generation and the meta.json state it was last loaded at."""
 
-    def __init__(self, generation: str, index: tantivy.Index, stamp: tuple[int, int]):
+    def __init__(self, generation: str, index: tantivy.Index, stamp: tuple[int, int, int]):
         self.generation = generation
         self.index = index
         self.stamp = stamp
@@ -198,9 +198,10 @@ class EmbeddedBackend(SearchBackend):
             return index
         return tantivy.Index(SCHEMA, path=str(self.directory / generation), reuse=True)
 
-    def _stamp(self, generation: str) -> tuple[int, int]:
+    def _stamp(self, generation: str) -> tuple[int, int, int]:
+        # tantivy replaces meta.json by rename on every commit: a new inode even within one mtime tick.
         st = (self.directory / generation / "meta.json").stat()
-        return st.st_mtime_ns, st.st_size
+        return st.st_ino, st.st_mtime_ns, st.st_size
 
     def _searcher(self, doc_type: str) -> tantivy.Searcher | None:
         """A searcher that sees every commit so far, from any process; None before the first index."""
