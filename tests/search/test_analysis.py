@@ -1,5 +1,7 @@
 """The cjk-style analysis: bigrams, unigrams, words, phrases, synonyms and highlighting."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search.analysis import TextError, expand, highlight, parse_text, split_terms, tokens
 
@@ -52,3 +54,18 @@ def test_epoch_reads_naive_aware_and_iso_times():
     assert epoch(naive) == epoch(naive.replace(tzinfo=UTC)) == epoch("2026-03-01T01:00:00")
     assert epoch(datetime(2026, 3, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))) == epoch(naive)
     assert epoch(date(2026, 3, 1)) == epoch(naive) - 3600 and epoch(None) is None
+
+
+def _contains_phrase(doc_tokens: list[str], query_tokens: list[str]) -> bool:
+    n = len(query_tokens)
+    return any(doc_tokens[i:i + n] == query_tokens for i in range(len(doc_tokens) - n + 1))
+
+
+_RUN = st.text(alphabet="锂电池隔膜产线生", min_size=0, max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(doc=_RUN, query=st.text(alphabet="锂电池隔膜产线生", min_size=2, max_size=5))
+def test_a_bigram_phrase_matches_exactly_when_the_query_is_a_substring(doc, query):
+    # The claim the whole search layer rests on, for CJK text: phrase of bigrams == substring.
+    assert _contains_phrase(tokens(doc), tokens(query)) == (query in doc)

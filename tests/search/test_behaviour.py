@@ -155,3 +155,22 @@ def test_upsert_replaces_and_delete_removes(make_backend, corpus_docs):
     assert backend.rebuild("demand", corpus_docs[:25], progress=progress.append) == 25
     assert sum(progress) == 25 and backend.count("demand") == 25
     assert backend.ping() and backend.health()["documents"]["demand"] == 25
+
+
+def test_products_match_by_range_overlap_and_open_targets(make_backend):
+    from search.documents import ANY, product_document
+    from search.synthetic import products
+
+    docs = [product_document(p) for p in products(300, seed=3)]
+    backend = make_backend()
+    backend.rebuild("product", docs)
+    # "Which products can lend 800 万元 for 36 months to a 滕州市 enterprise?"
+    query = SearchQuery(doc_type="product", filters={"district": ["滕州市", ANY]},
+                        ranges={"amount": (800, 800), "term": (36, 36)}, facets=["kind"], per_page=100)
+    result = backend.search(query)
+    wanted = [d for d in docs if in_range(d, "amount", 800, 800) and in_range(d, "term", 36, 36)
+              and {"滕州市", ANY} & set(d["district"])]
+    assert result.total == len(wanted) > 0 and set(result.refs) == {d["ref"] for d in wanted}
+    assert result.facets["kind"] == facet_counts(wanted, "kind")
+    loans = backend.search(SearchQuery(text="技改贷", doc_type="product", filters={"kind": "loan"}, per_page=100))
+    assert loans.total == sum(matches(d, "技改贷", SYNONYMS) and d["kind"] == "loan" for d in docs) > 0
