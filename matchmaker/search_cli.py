@@ -70,10 +70,12 @@ def init_app(app: Flask) -> None:
 
 @search_cli.command("reindex")
 @click.option("--type", "doc_type", type=click.Choice(DOC_TYPES), help="只重建这一类（默认全部已注册的类型）。")
-def reindex_command(doc_type):
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出各类的索引条数。")
+def reindex_command(doc_type, as_json):
     """从数据库重建搜索索引（新索引建好后一次切换，搜索不中断）。"""
     backend = get_backend()
     types = [doc_type] if doc_type else registered_types()
+    counts = {}
     for name in types:
         try:
             source = source_for(name)
@@ -85,7 +87,10 @@ def reindex_command(doc_type):
                 n = backend.rebuild(name, source.iter_documents(), progress=bar.update)
             except SearchUnavailable as e:
                 raise click.ClickException(f"搜索服务不可用：{e}") from e
+        counts[name] = n
         click.echo(f"{name}：已索引 {n} 条", err=True)
+    if as_json:
+        click.echo(json.dumps({"indexed": counts}, ensure_ascii=False))
 
 
 @search_cli.command("query")
