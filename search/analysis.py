@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 # Han (with extensions and compatibility ideographs), kana and hangul: the scripts the cjk_bigram filter pairs.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f"
-_TOKEN_RE = re.compile(f"([{_CJK}]+)|((?:(?![{_CJK}])[^\\W_])+)")
+_WORD = f"(?:(?![{_CJK}])[^\\W_])+"
+# As the standard tokenizer (UAX #29) does: 4.35 and 1,000 stay one number, e.g and o'neil one word.
+_TOKEN_RE = re.compile(
+    f"([{_CJK}]+)|({_WORD}(?:(?:(?<=\\d)[.,](?=\\d)|(?<=[^\\W\\d_])[.'’](?=[^\\W\\d_])){_WORD})*)")
 # cjk_width: full-width ASCII (Ａ１) reads as its half-width form, as in Elasticsearch.
 _WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # Straight and curly quotes both delimit a phrase.

@@ -13,6 +13,8 @@ from search.analysis import TextError, expand, highlight, parse_text, split_term
     ("锂电池，隔膜", ["锂电", "电池", "隔膜"]),
     ("ＡＢＣ１２３", ["abc123"]),
     ("，。！", []),
+    ("利率4.35%，1,000万元", ["利率", "4.35", "1,000", "万元"]),
+    ("e.g. o'neil x,y", ["e.g", "o'neil", "x", "y"]),
 ])
 def test_tokens_are_cjk_bigrams_and_lowercased_words(text, expected):
     assert tokens(text) == expected
