@@ -4,6 +4,11 @@ A row is deleted only after its change reached the index; when the backend fails
 attempts + 1 and wait out an exponential back-off. Applying is state-based: the loader reads the
 current documents, so whatever order rows arrive in, the index ends up matching the database, and
 applying a row twice (a crash between the index write and the row delete) does no harm.
+
+Two drainers must not let an older read overwrite a newer one: on PostgreSQL only one drains at a
+time (an advisory lock), and the embedded backend loads the documents inside its write lock, so the
+process that writes last has also read last. A row enqueued while a drain runs is picked up by the
+next drain (after the next write, or `flask search sync` from cron).
 """
 from __future__ import annotations
 
