@@ -47,7 +47,7 @@ def sync_now(app: Flask | None = None):
     """Drain the outbox on a session of its own (never the request's); failures stay queued. Never raises."""
     session = Session(bind=get_engine())
     try:
-        return drain(get_backend(app), make_loader(session), session=session, max_batches=1)
+        return drain(get_backend(app), make_loader(session), session=session, max_batches=2)
     except Exception as e:  # the web request that wrote must not fail because the index is down
         log.warning("search sync after commit failed, the outbox keeps the changes: %s", e)
         session.rollback()

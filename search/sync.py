@@ -107,7 +107,6 @@ def drain(backend: SearchBackend, loader: Loader, now: datetime | None = None, *
             report.applied += len(group)
             report.upserted += upserted
             report.deleted += deleted
+        # Go round again: rows other writers queued meanwhile (their own drain was skipped) are due too.
         session.commit()
-        if len(rows) < batch:
-            return report
     return report
