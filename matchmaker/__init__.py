@@ -125,6 +125,8 @@ def _register_errors(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    from matchmaker import search_cli
     from matchmaker.cli import register
 
     register(app)
+    search_cli.init_app(app)

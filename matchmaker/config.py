@@ -25,6 +25,10 @@ def from_environment(instance: Path) -> dict:
         "SEARCH_BACKEND": env.get("SEARCH_BACKEND", "embedded"),
         "SEARCH_INDEX_DIR": env.get("SEARCH_INDEX_DIR") or str(instance / "search"),
         "ELASTICSEARCH_URL": env.get("ELASTICSEARCH_URL"),
+        "SEARCH_INDEX_PREFIX": env.get("SEARCH_INDEX_PREFIX", "matchmaker"),
+        "SEARCH_ANALYZER": env.get("SEARCH_ANALYZER", "cjk"),
+        # How long a write waits for the embedded index's writer lock before leaving work queued.
+        "SEARCH_LOCK_TIMEOUT": float(env.get("SEARCH_LOCK_TIMEOUT", "2")),
         "REDIS_URL": env.get("REDIS_URL"),
         "CITY_CONFIG": env.get("CITY_CONFIG") or str(Path(__file__).parent / "city" / "zaozhuang.toml"),
         "MODEL_DIR": env.get("MODEL_DIR") or str(instance / "models"),

@@ -18,6 +18,7 @@ from models.notifications import Notification, SavedSearch
 from models.organizations import Organization, User, uscc_check_char, valid_uscc
 from models.products import Product, ProductKind, ProductStatus
 from models.projects import ProblemFollowUp, ProgressUpdate, TechProject
+from models.search_outbox import OutboxOp, SearchOutbox, enqueue
 
 __all__ = [
     "Base", "db_session", "init_engine", "get_engine",
@@ -30,4 +31,5 @@ __all__ = [
     "Event", "EventKind", "EventStatus", "EVENT_TRANSITIONS", "EventRegistration", "RegistrationStatus",
     "MeetingRequest", "RequestStatus", "Meeting",
     "Product", "ProductKind", "ProductStatus", "Notification", "SavedSearch",
+    "SearchOutbox", "OutboxOp", "enqueue",
 ]

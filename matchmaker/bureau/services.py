@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from matchmaker.auth.services import hash_password, new_ref
 from matchmaker.permissions import can_edit
-from models import Organization, OrgKind, OrgStatus, User, UserRole, db_session, record
+from models import Organization, OrgKind, OrgStatus, User, UserRole, db_session, enqueue, record
 from models.types import utcnow
 
 
@@ -53,6 +53,7 @@ def review(reviewer: User, org: Organization, *, approve: bool, note: str | None
     org.reviewed_by_id = reviewer.id
     org.review_note = (note or "").strip() or None
     record(reviewer, "organization.approved" if approve else "organization.rejected", org, note=org.review_note)
+    enqueue("organization", org.ref)  # approval makes it searchable; the index follows after commit
     db_session.commit()
 
 
@@ -78,5 +79,6 @@ def create_institution(creator: User, data: dict) -> User:
     db_session.add_all([org, user])
     db_session.flush()
     record(creator, "organization.created", org, kind=kind.value)
+    enqueue("organization", org.ref)
     db_session.commit()
     return user

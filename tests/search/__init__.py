@@ -1,0 +1,1 @@
+"""Tests of the search layer: analysis, queries, documents, both backends, the outbox and the commands."""
