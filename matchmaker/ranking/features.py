@@ -113,14 +113,37 @@ class Pairs:
                 zero = np.zeros(len(self), dtype=np.float64)
                 self._cache["history"] = (zero, zero)
             else:
-                keys = self.history.key(self.p.org_idx[self.pi], self.d.cluster_idx[self.di], self.d.purpose_idx[self.di])
-                self._cache["history"] = self.history.counts(keys, np.broadcast_to(self.at, (len(self),)))
+                self._cache["history"] = self._grid_history() if self.at.ndim == 0 else None
+                if self._cache["history"] is None:
+                    keys = self.history.key(self.p.org_idx[self.pi], self.d.cluster_idx[self.di], self.d.purpose_idx[self.di])
+                    self._cache["history"] = self.history.counts(keys, np.broadcast_to(self.at, (len(self),)))
         return self._cache["history"]
+
+
+    def _grid_history(self):
+        # One moment and few institutions (an institution's own products): count once per
+        # (institution, cluster, purpose) cell and look the pairs up, instead of a search per pair.
+        if len(self) == 0:
+            return None
+        orgs = np.unique(self.p.org_idx)
+        n_c, n_p = int(self.d.cluster_idx.max()) + 1, int(self.d.purpose_idx.max()) + 1
+        if len(orgs) * n_c * n_p * 4 > len(self):
+            return None
+        grid = self.history.key(orgs[:, None, None], np.arange(n_c)[None, :, None], np.arange(n_p)[None, None, :]).ravel()
+        offers, deals = self.history.counts(grid, np.full(len(grid), int(self.at)))
+        cell = (np.searchsorted(orgs, self.p.org_idx[self.pi]) * n_c + self.d.cluster_idx[self.di]) * n_p + self.d.purpose_idx[self.di]
+        return offers[cell], deals[cell]
 
 
 def _pair_cosine(dt, di, pt, pi) -> np.ndarray:
     if len(di) == 0:
         return np.zeros(0)
+    if pt.shape[0] <= 256:
+        # Few products (one institution's): sparse demands times the dense product block is cheap.
+        return np.asarray(dt @ pt.T.toarray())[di, pi]
+    if dt.shape[0] <= 256:
+        # Few demands (one query): the same the other way round.
+        return np.asarray(pt @ dt.T.toarray()).T[di, pi]
     ud, dinv = np.unique(di, return_inverse=True)
     up, pinv = np.unique(pi, return_inverse=True)
     if len(ud) * len(up) <= 4 * len(di) + 4096:
@@ -149,7 +172,7 @@ def amount_position(x: Pairs) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         pos = (np.log(np.maximum(a, 1e-9)) - np.log(lo)) / (np.log(hi) - np.log(lo))
     # An open-ended or single-point range says nothing about position.
-    return np.where(np.isfinite(pos), pos, 0.5)
+    return np.where(np.isfinite(pos) & np.isfinite(hi) & (hi > lo), pos, 0.5)
 
 
 def amount_fit(x: Pairs) -> np.ndarray:
@@ -342,7 +365,11 @@ class FeatureSet:
     def fit_text(self, texts: Iterable[str]) -> FeatureSet:
         """Fit the character-bigram TF-IDF on a corpus (Chinese has no spaces to split words on)."""
         self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), sublinear_tf=True, dtype=np.float64)
-        self.vectorizer.fit([t or "" for t in texts])
+        try:
+            self.vectorizer.fit([t or "" for t in texts])
+        except ValueError:
+            # No bigram anywhere (an empty platform): a placeholder vocabulary keeps every similarity at 0.
+            self.vectorizer.fit(["\x00\x00"])
         return self
 
     def encode_demands(self, records: Sequence[DemandRecord]) -> DemandTable:

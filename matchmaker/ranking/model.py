@@ -127,20 +127,37 @@ def _fit_hgb(ds: Dataset):
     return est.fit(ds.X, ds.target)
 
 
-def _fit_pairwise(ds: Dataset, max_pairs: int = 200_000, seed: int = 0):
-    """Logistic regression on differences of pairs of one query with different grades (RankNet-like)."""
-    rng = np.random.default_rng(seed)
+def _pairs_within(groups: np.ndarray, target: np.ndarray, rng, per_row: int = 8) -> tuple[list, list]:
+    """(better, worse) row pairs inside each group: `per_row` worse rows drawn for each better row."""
     a_idx, b_idx = [], []
-    bounds = np.flatnonzero(np.diff(ds.qid)) + 1
-    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(ds.qid)], strict=True):
-        t = ds.target[lo:hi]
-        hi_rows = np.flatnonzero(t > t.min())
-        for r in hi_rows:
-            lower = np.flatnonzero(t < t[r])
-            pick = rng.choice(lower, size=min(len(lower), 8), replace=False)
-            a_idx.extend([lo + r] * len(pick))
-            b_idx.extend(lo + pick)
-    a_idx, b_idx = np.asarray(a_idx, dtype=np.int64), np.asarray(b_idx, dtype=np.int64)
+    order = np.lexsort((target, groups))  # by group, then grade: the worse rows of a row are a prefix
+    g, t = groups[order], target[order]
+    bounds = np.flatnonzero(np.diff(g)) + 1
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(g)], strict=True):
+        if t[lo] == t[hi - 1]:
+            continue
+        for grade in np.unique(t[lo:hi])[1:]:
+            n_lower = np.searchsorted(t[lo:hi], grade)  # rows lo .. lo+n_lower-1 have a lower grade
+            better = order[lo + np.flatnonzero(t[lo:hi] == grade)]
+            worse = order[lo + rng.integers(0, n_lower, size=(len(better), per_row))]
+            a_idx.append(np.repeat(better, per_row))
+            b_idx.append(worse.ravel())
+    return a_idx, b_idx
+
+
+def _fit_pairwise(ds: Dataset, max_pairs: int = 200_000, seed: int = 0):
+    """Logistic regression on feature differences of better-vs-worse pairs (RankNet-like, linear).
+
+    Pairs come from both directions the platform ranks in: products of one demand, and demands of
+    one product. The second is needed because the enterprise's profile is constant within a demand,
+    so pairs of one demand alone could never learn that a fund prefers 专精特新 enterprises.
+    """
+    rng = np.random.default_rng(seed)
+    a1, b1 = _pairs_within(ds.qid, ds.target, rng)
+    a2, b2 = _pairs_within(ds.pi, ds.target, rng)
+    if not a1 + a2:
+        raise NotEnoughHistory("no pair of candidates with different outcomes to learn from")
+    a_idx, b_idx = np.concatenate(a1 + a2), np.concatenate(b1 + b2)
     if len(a_idx) > max_pairs:
         sel = rng.choice(len(a_idx), size=max_pairs, replace=False)
         a_idx, b_idx = a_idx[sel], b_idx[sel]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -76,14 +76,18 @@ class Ranker:
         self._histories: dict[int, HistoryIndex] = {}
         self._lock = threading.Lock()
 
-    def scorer(self, texts: Sequence[str] = ()) -> RankingModel | RuleScorer:
-        """The model if one is usable, else the rule (fitting its text vectoriser on first use)."""
+    def scorer(self, texts: Callable[[], list[str]] | None = None) -> RankingModel | RuleScorer:
+        """The model if one is usable, else the rule (fitting its text vectoriser on first use).
+
+        `texts` gives the corpus for that first fit when none was passed to the constructor; it is a
+        callable so that the common case (already fitted) costs nothing.
+        """
         model = load_current(self.model_dir)
         if model is not None:
             return model
         with self._lock:
             if self._rule_fs is None:
-                corpus = list(self.corpus) if self.corpus is not None else list(texts)
+                corpus = list(self.corpus) if self.corpus is not None else list(texts() if texts else [])
                 corpus += [d.text for d in self.history_demands]
                 self._rule_fs = FeatureSet().fit_text(corpus or [""])
             return RuleScorer(self._rule_fs)
@@ -100,18 +104,18 @@ class Ranker:
 
     def encode_products(self, products: Sequence[ProductRecord] | ProductTable) -> ProductTable:
         """Encode products for repeated use (re-encoded automatically if the model changes)."""
-        fs = self.scorer([p.text for p in _records(products)]).featureset
+        fs = self.scorer(lambda: [p.text for p in _records(products)]).featureset
         return _ensure_products(fs, products)
 
     def encode_demands(self, demands: Sequence[DemandRecord] | DemandTable) -> DemandTable:
         """Encode demands for repeated use (re-encoded automatically if the model changes)."""
-        fs = self.scorer([d.text for d in _records(demands)]).featureset
+        fs = self.scorer(lambda: [d.text for d in _records(demands)]).featureset
         return _ensure_demands(fs, demands)
 
     def for_demand(self, demand: DemandRecord, products: Sequence[ProductRecord] | ProductTable,
                    top_n: int = 10, now: datetime | None = None) -> Recommendations:
         """The top products for one demand, best first (only products passing the hard constraints)."""
-        scorer = self.scorer([demand.text] + [p.text for p in _records(products)])
+        scorer = self.scorer(lambda: [demand.text] + [p.text for p in _records(products)])
         fs = scorer.featureset
         d = fs.encode_demands([demand])
         p = _ensure_products(fs, products)
@@ -129,7 +133,7 @@ class Ranker:
                         products_of_org: Sequence[ProductRecord] | ProductTable, top_n: int = 50,
                         now: datetime | None = None) -> Recommendations:
         """The top published demands for an institution: each demand scored with its best-fitting product."""
-        scorer = self.scorer([p.text for p in _records(products_of_org)] + [d.text for d in _records(demands)])
+        scorer = self.scorer(lambda: [p.text for p in _records(products_of_org)] + [d.text for d in _records(demands)])
         fs = scorer.featureset
         p = _ensure_products(fs, products_of_org)
         own = np.flatnonzero(p.org_refs == org_ref)
@@ -140,8 +144,12 @@ class Ranker:
         pairs = fs.pairs(d, di, p, pi, now or datetime.now(UTC), self.history(fs))
         X = fs.matrix(pairs)
         scores = scorer.score(X)
-        # Best product per demand: sort by score, keep each demand's first (best) pair.
-        by_score = np.lexsort((pi, -scores))
+        # Best product per demand: sort by score, keep each demand's first (best) pair. A demand has at
+        # most len(p) pairs, so the best top_n demands are among the best top_n * len(p) pairs.
+        pool = np.arange(len(scores))
+        if len(scores) > 4 * top_n * max(len(p), 1):
+            pool = np.argpartition(-scores, top_n * len(p))[: top_n * len(p) + 1]
+        by_score = pool[np.lexsort((pi[pool], -scores[pool]))]
         _, first = np.unique(di[by_score], return_index=True)
         best = by_score[first]
         order = best[_top(scores[best], d.refs[di[best]], top_n)]

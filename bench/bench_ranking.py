@@ -1,0 +1,117 @@
+"""Benchmark of the ranking: latency of both recommendation directions (model and rule) and training time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from matchmaker.ranking import Ranker, clear_cache, train  # noqa: E402
+from matchmaker.ranking.synthetic import make_world  # noqa: E402
+
+TARGETS = {"demand_p95_ms": 30, "institution_p95_ms": 150, "train_s": 60}
+
+
+def _percentiles(samples: list[float]) -> dict:
+    a = np.asarray(samples) * 1000
+    return {"p50_ms": round(float(np.percentile(a, 50)), 2), "p95_ms": round(float(np.percentile(a, 95)), 2),
+            "n": len(samples)}
+
+
+def _time(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def _latency(ranker: Ranker, big, n_demands: int, n_institutions: int, seed: int) -> dict:
+    rng = random.Random(seed)
+    out = {}
+    out["encode_products_s"] = round(_time(lambda: setattr(ranker, "_bench_p", ranker.encode_products(big.products))), 2)
+    out["encode_demands_s"] = round(_time(lambda: setattr(ranker, "_bench_d", ranker.encode_demands(big.demands))), 2)
+    products, demands = ranker._bench_p, ranker._bench_d
+    now = big.demands[-1].created_at
+    queries = rng.sample(big.demands, n_demands)
+    ranker.for_demand(queries[0], products, 10, now=now)  # warm up
+    out["demand_top10_of_%d" % len(products)] = _percentiles(
+        [_time(lambda q=q: ranker.for_demand(q, products, 10, now=now)) for q in queries])
+    orgs = sorted({p.org_ref for p in big.products})
+    picked = rng.sample(orgs, n_institutions)
+    own = {org: products.take(np.flatnonzero(products.org_refs == org)) for org in picked}
+    ranker.for_institution(picked[0], demands, own[picked[0]], 50, now=now)
+    out["institution_top50_of_%d" % len(demands)] = _percentiles(
+        [_time(lambda o=o: ranker.for_institution(o, demands, own[o], 50, now=now)) for o in picked])
+    return out
+
+
+def run(n_products_orgs: int = 500, products_per_org: int = 10, n_pool: int = 100_000, n_train_demands: int = 12_000,
+        seed: int = 1, quick: bool = False) -> dict:
+    """Build the worlds, train, and time everything; `quick` shrinks the sizes for a smoke run."""
+    if quick:
+        n_products_orgs, n_pool, n_train_demands = 50, 5000, 1500
+    result: dict = {"targets": TARGETS}
+    t = time.perf_counter()
+    history = make_world(seed=seed, n_demands=n_train_demands, n_banks=40, n_funds=10, n_guarantors=10,
+                         products_per_org=4)
+    banks = int(n_products_orgs * 0.6)
+    funds = guarantors = (n_products_orgs - banks) // 2
+    big = make_world(seed=seed + 1, n_demands=n_pool, n_banks=banks, n_funds=funds, n_guarantors=guarantors,
+                     products_per_org=products_per_org, with_outcomes=False)
+    result["worlds"] = {"history_demands": len(history.demands), "history_products": len(history.products),
+                        "outcomes": len(history.outcomes), "pool_demands": len(big.demands),
+                        "pool_products": len(big.products), "build_s": round(time.perf_counter() - t, 1)}
+
+    t = time.perf_counter()
+    model = train(history.demands, history.products, history.outcomes, history.split_at, algorithm="auto")
+    result["training"] = {"seconds": round(time.perf_counter() - t, 1), "algorithm": model.meta["algorithm"],
+                          "labelled_pairs": model.meta["training"]["pairs"],
+                          "labelled_queries": model.meta["training"]["queries"],
+                          "selection": model.meta["selection"], "metrics": model.meta["metrics"]}
+    for algorithm in ("hgb", "pairwise"):
+        t = time.perf_counter()
+        train(history.demands, history.products, history.outcomes, history.split_at, algorithm=algorithm,
+              evaluate_after=False)
+        result["training"][f"{algorithm}_only_s"] = round(time.perf_counter() - t, 1)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        clear_cache()
+        rule = Ranker(None, history.outcomes, history.demands, corpus=[p.text for p in big.products])
+        result["rule"] = _latency(rule, big, 200, 20, seed)
+        model.save(tmp)
+        ranker = Ranker(tmp, history.outcomes, history.demands)
+        result["model"] = _latency(ranker, big, 200, 20, seed)
+        result["model"]["scorer"] = ranker.scorer().name
+    return result
+
+
+def main() -> None:
+    """Print the benchmark figures (JSON with --json)."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    args = ap.parse_args()
+    res = run(quick=args.quick)
+    if args.json:
+        print(json.dumps(res, indent=2, ensure_ascii=False))
+        return
+    tr = res["training"]
+    print(f"worlds: {res['worlds']}")
+    print(f"training ({tr['algorithm']}, {tr['labelled_pairs']} labelled pairs, {tr['labelled_queries']} queries): "
+          f"{tr['seconds']} s (hgb alone {tr['hgb_only_s']} s, pairwise alone {tr['pairwise_only_s']} s; target ≤ 60 s)")
+    print(f"NDCG@10 after the split: {tr['metrics']['ndcg@10']} over {tr['metrics']['queries']} demands")
+    for scorer in ("rule", "model"):
+        r = res[scorer]
+        for key, value in r.items():
+            print(f"{scorer:5s} {key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
