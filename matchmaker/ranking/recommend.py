@@ -19,8 +19,9 @@ from .tables import DemandTable, ProductTable
 
 log = logging.getLogger("matchmaker.ranking")
 
-# When no feature clearly drives a score, the true statement left is that the hard constraints hold.
-BASIC_REASON = "符合产品的基本准入条件（额度、期限、地区、担保方式）"
+# When fewer than two features clearly drive a score, what is left to say truthfully is that the hard
+# constraints hold: every recommended pair passed them.
+BASIC_REASONS = ("融资金额与期限在产品范围之内", "所在地区、企业规模和担保方式符合产品准入条件")
 MAX_REASONS = 3
 
 
@@ -122,7 +123,7 @@ class Ranker:
         pi = products_for_demand(d, 0, p)
         pairs = fs.pairs(d, np.zeros(len(pi), dtype=np.int64), p, pi, now or datetime.now(UTC), self.history(fs))
         X = fs.matrix(pairs)
-        scores = scorer.score(X)
+        scores = scorer.rank_scores(X, top_n)
         order = _top(scores, p.refs[pi], top_n)
         items = _explain(scorer, X[order], scores[order], [demand] * len(order), [p.records[j] for j in pi[order]])
         for item, j in zip(items, pi[order], strict=True):
@@ -143,7 +144,7 @@ class Ranker:
         di, pi = candidate_pairs(d, p, published_only=True)
         pairs = fs.pairs(d, di, p, pi, now or datetime.now(UTC), self.history(fs))
         X = fs.matrix(pairs)
-        scores = scorer.score(X)
+        scores = scorer.rank_scores(X, top_n * max(len(p), 1))
         # Best product per demand: sort by score, keep each demand's first (best) pair. A demand has at
         # most len(p) pairs, so the best top_n demands are among the best top_n * len(p) pairs.
         pool = np.arange(len(scores))
@@ -178,6 +179,11 @@ def _ensure_demands(fs: FeatureSet, demands) -> DemandTable:
 
 def _top(scores: np.ndarray, refs: np.ndarray, n: int) -> np.ndarray:
     """Indices of the n best scores, best first; equal scores in ref order (stable output)."""
+    finite = np.isfinite(scores)
+    if not finite.all():
+        # Rows outside the model's shortlist carry -inf: never shown.
+        rows = np.flatnonzero(finite)
+        return rows[_top(scores[rows], refs[rows], n)]
     if len(scores) > 4 * n:
         # Partition first: sorting 100,000 scores to show 50 is wasted work.
         keep = np.argpartition(-scores, n)[: n + 1]
@@ -202,8 +208,8 @@ def _explain(scorer, X: np.ndarray, scores: np.ndarray, demands: list, products:
             if text:
                 reasons.append(text)
                 drivers.append(FEATURE_NAMES[f])
-        if len(reasons) < 2:
-            reasons.append(BASIC_REASON)
+        for basic in BASIC_REASONS[: max(0, 2 - len(reasons))]:
+            reasons.append(basic)
         items.append(Recommendation("", "", round(float(scores[row]), 4), reasons, drivers=drivers))
     return items
 

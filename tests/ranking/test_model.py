@@ -131,3 +131,22 @@ def test_a_new_version_is_picked_up(world, trained, tmp_path):
     trained.save(tmp_path)
     # The table encoded for the rule is re-encoded for the model's feature set, not mixed up with it.
     assert ranker.for_demand(world.demands[-1], products, 3).scorer == f"model {trained.version}"
+
+
+def test_the_shortlist_keeps_the_models_own_top(world, trained, monkeypatch):
+    """With more pairs than the shortlist, the linear proxy pre-selects and the model's top survives."""
+    from matchmaker.ranking import model as model_module
+
+    fs = trained.featureset
+    d, p = fs.encode_demands(world.demands), fs.encode_products(world.products)
+    X = build_dataset(fs, d, p, fs.history(world.outcomes, world.demands), world.outcomes,
+                      np.arange(len(world.demands)), None).X
+    monkeypatch.setattr(model_module, "SHORTLIST_MIN", 100)
+    exact = trained.score(X)
+    fast = trained.rank_scores(X, 20)
+    assert np.isfinite(fast).sum() == int(model_module.SHORTLIST_SHARE * len(X))
+    assert np.array_equal(fast[np.isfinite(fast)], exact[np.isfinite(fast)])
+    top_exact = set(np.argsort(-exact)[:20].tolist())
+    top_fast = set(np.argsort(-fast)[:20].tolist())
+    assert len(top_exact & top_fast) >= 19
+    assert trained.meta["training"]["proxy_r2"] > 0.5

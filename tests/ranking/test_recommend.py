@@ -16,7 +16,7 @@ from matchmaker.ranking import (
     recommend_for_demand,
     recommend_for_institution,
 )
-from matchmaker.ranking.recommend import BASIC_REASON
+from matchmaker.ranking.recommend import BASIC_REASONS
 
 from .conftest import make_demand, make_product
 
@@ -38,8 +38,7 @@ def _check_reasons(item, x, contributions, demand, product):
     assert item.drivers == [name for name, _ in expected]
     assert item.reasons[: len(expected)] == [text for _, text in expected]
     assert 2 <= len(item.reasons) <= 3
-    if len(expected) < 2:
-        assert item.reasons[-1] == BASIC_REASON
+    assert item.reasons[len(expected):] == list(BASIC_REASONS[: max(0, 2 - len(expected))])
 
 
 def test_rule_reasons_are_the_largest_weight_times_value(world):
