@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -24,18 +25,23 @@ class Codebook:
     def __init__(self) -> None:
         self._bits: dict[str, dict[str, int]] = {}
         self._index: dict[str, dict[str, int]] = {}
+        # Requests in threads may meet a new code at the same time: two codes must never share a bit.
+        self._lock = threading.Lock()
 
     def bit(self, fld: str, code: str | None) -> int:
         """The single-bit mask of one code (0 for None or empty)."""
         if not code:
             return 0
-        table = self._bits.setdefault(fld, {})
-        pos = table.get(code)
+        pos = self._bits.get(fld, {}).get(code)
         if pos is None:
-            pos = len(table)
-            if pos >= 62:
-                raise ValueError(f"too many distinct values of {fld!r} for the ranking codebook")
-            table[code] = pos
+            with self._lock:
+                table = self._bits.setdefault(fld, {})
+                pos = table.get(code)
+                if pos is None:
+                    pos = len(table)
+                    if pos >= 62:
+                        raise ValueError(f"too many distinct values of {fld!r} for the ranking codebook")
+                    table[code] = pos
         return 1 << pos
 
     def mask(self, fld: str, codes: Iterable[str] | None) -> int:
@@ -47,11 +53,14 @@ class Codebook:
 
     def index(self, fld: str, code: str | None) -> int:
         """A dense integer index of a code (organisations, clusters, purposes for history keys)."""
-        table = self._index.setdefault(fld, {})
         key = code or ""
-        pos = table.get(key)
+        pos = self._index.get(fld, {}).get(key)
         if pos is None:
-            pos = table[key] = len(table)
+            with self._lock:
+                table = self._index.setdefault(fld, {})
+                pos = table.get(key)
+                if pos is None:
+                    pos = table[key] = len(table)
         return pos
 
     def known_index(self, fld: str, code: str | None) -> int:

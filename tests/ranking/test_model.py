@@ -150,3 +150,29 @@ def test_the_shortlist_keeps_the_models_own_top(world, trained, monkeypatch):
     top_fast = set(np.argsort(-fast)[:20].tolist())
     assert len(top_exact & top_fast) >= 19
     assert trained.meta["training"]["proxy_r2"] > 0.5
+
+
+def test_labels_take_the_best_grade_and_institution_level_outcomes():
+    from datetime import timedelta
+
+    from matchmaker.ranking import FeatureSet
+    from matchmaker.ranking.model import _labels
+
+    from .conftest import T0, make_demand, make_outcome, make_product
+
+    demands = [make_demand(ref="dm-1"), make_demand(ref="dm-2")]
+    products = [make_product(ref="pd-a"), make_product(ref="pd-b"), make_product(ref="pd-f", org_ref="fund-01")]
+    fs = FeatureSet().fit_text(["x"])
+    d, p = fs.encode_demands(demands), fs.encode_products(products)
+    di, pi = np.repeat([0, 1], 3), np.tile([0, 1, 2], 2)
+    day = timedelta(days=1)
+    outcomes = [
+        make_outcome("dm-1", "pd-a", at=T0 + day, outcome="offered"),
+        make_outcome("dm-1", "pd-a", at=T0 + 9 * day, outcome="funded"),   # the best grade wins
+        make_outcome("dm-1", "pd-b", at=T0 + day, outcome="declined"),     # a decline alone is -1
+        make_outcome("dm-2", None, org_ref="bank-01", at=T0 + day, outcome="accepted"),  # every bank-01 product
+        make_outcome("dm-2", "pd-f", org_ref="fund-01", at=T0 + 30 * day, outcome="signed"),
+    ]
+    assert _labels(d, p, di, pi, outcomes, None).tolist() == [4, -1, 0, 2, 2, 3]
+    # Labels for training only know what happened before the split.
+    assert _labels(d, p, di, pi, outcomes, to_timestamp(T0 + 5 * day)).tolist() == [1, -1, 0, 2, 2, 0]
