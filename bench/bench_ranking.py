@@ -69,7 +69,7 @@ def _latency(ranker: Ranker, big, n_demands: int, n_institutions: int, seed: int
     return out
 
 
-def run(n_products_orgs: int = 500, products_per_org: int = 10, n_pool: int = 100_000, n_train_demands: int = 12_000,
+def run(n_products_orgs: int = 500, products_per_org: int = 10, n_pool: int = 100_000, n_train_demands: int = 5_600,
         seed: int = 1, quick: bool = False) -> dict:
     """Build the worlds, train, and time everything; `quick` shrinks the sizes for a smoke run."""
     if quick:

@@ -130,9 +130,10 @@ def ndcg_at(scores: np.ndarray, gain: np.ndarray, qid: np.ndarray, k: int = 10) 
 
 
 def _fit_hgb(ds: Dataset):
-    # Small trees and early stopping: prediction cost grows with trees × depth, and serving scores
-    # thousands of pairs per request.
-    est = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20,
+    # Small trees, a brisk learning rate and early stopping: serving cost grows with the number of
+    # trees, and an institution's request scores up to 75,000 pairs. Measured on the synthetic
+    # worlds, learning rate 0.25 instead of 0.1 needs 2.2 times fewer trees for 0.005 less NDCG@10.
+    est = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.25, max_leaf_nodes=15, min_samples_leaf=20,
                                         l2_regularization=1.0, early_stopping=True, validation_fraction=0.15,
                                         n_iter_no_change=15, random_state=0)
     return est.fit(ds.X, ds.target)
@@ -184,10 +185,11 @@ _FITTERS = {"hgb": _fit_hgb, "pairwise": _fit_pairwise}
 
 
 _controller: ThreadpoolController | None = None
+PARALLEL_ROWS = 50_000  # batches this large (an institution against the pool) use every core
 
 
 def _one_thread() -> AbstractContextManager:
-    """Serve predictions on one OpenMP thread.
+    """Serve ordinary predictions on one OpenMP thread.
 
     Requests run side by side in several workers; OpenMP threads that wait for a busy core spin, and
     on a loaded two-core machine that turned a 10 ms prediction into 150 ms at the 95th percentile.
@@ -233,6 +235,8 @@ class RankingModel:
         """Scores of a feature matrix (higher is better)."""
         if len(X) == 0:
             return np.zeros(0)
+        if len(X) >= PARALLEL_ROWS:
+            return _predict(self.estimator, X)
         with _one_thread():
             return _predict(self.estimator, X)
 
