@@ -277,6 +277,11 @@ def product_is_equity(x: Pairs) -> np.ndarray:
     return x.p.is_equity[x.pi].astype(np.float64)
 
 
+def product_is_guarantee(x: Pairs) -> np.ndarray:
+    """1 for a guarantee product (a guarantor): guarantors judge enterprises differently from lenders."""
+    return (x.p.kind_code[x.pi] == 2).astype(np.float64)
+
+
 @dataclass(frozen=True)
 class Feature:
     """One feature: its function, and the reason shown to users when it drives a score.
@@ -311,6 +316,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("history_offers", history_offers, "该机构此前对{cluster}行业{purpose}类需求报价{count}次"),
     Feature("history_deals", history_deals, "该机构此前为{cluster}行业{purpose}类需求签约放款{count}次"),
     Feature("product_is_equity", product_is_equity),
+    Feature("product_is_guarantee", product_is_guarantee),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 BY_NAME: dict[str, Feature] = {f.name: f for f in FEATURES}

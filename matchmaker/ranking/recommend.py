@@ -123,7 +123,7 @@ class Ranker:
         pi = products_for_demand(d, 0, p)
         pairs = fs.pairs(d, np.zeros(len(pi), dtype=np.int64), p, pi, now or datetime.now(UTC), self.history(fs))
         X = fs.matrix(pairs)
-        scores = scorer.rank_scores(X, top_n)
+        scores = scorer.rank_scores(X, top_n, p.kind_code[pi])
         order = _top(scores, p.refs[pi], top_n)
         items = _explain(scorer, X[order], scores[order], [demand] * len(order), [p.records[j] for j in pi[order]])
         for item, j in zip(items, pi[order], strict=True):
@@ -144,7 +144,7 @@ class Ranker:
         di, pi = candidate_pairs(d, p, published_only=True)
         pairs = fs.pairs(d, di, p, pi, now or datetime.now(UTC), self.history(fs))
         X = fs.matrix(pairs)
-        scores = scorer.rank_scores(X, top_n * max(len(p), 1))
+        scores = scorer.rank_scores(X, top_n * max(len(p), 1), p.kind_code[pi])
         # Best product per demand: sort by score, keep each demand's first (best) pair. A demand has at
         # most len(p) pairs, so the best top_n demands are among the best top_n * len(p) pairs.
         pool = np.arange(len(scores))

@@ -52,7 +52,7 @@ class RuleScorer:
         """Rule scores of a feature matrix."""
         return rule_scores(X)
 
-    def rank_scores(self, X: np.ndarray, keep: int) -> np.ndarray:
+    def rank_scores(self, X: np.ndarray, keep: int, kinds: np.ndarray | None = None) -> np.ndarray:
         """The rule is cheap: every row gets its exact score."""
         return rule_scores(X)
 

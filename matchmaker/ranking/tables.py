@@ -11,6 +11,7 @@ from scipy import sparse
 
 from .records import DemandRecord, ProductRecord, to_timestamp
 
+KINDS = ("loan", "equity", "guarantee", "leasing")  # product kinds, in the order of `kind_code`
 HIGH_TECH = "高新技术企业"
 SPECIALISED = "专精特新"  # 专精特新 ("specialised, refined, distinctive, innovative")
 
@@ -114,6 +115,7 @@ class ProductTable:
     org_refs: np.ndarray
     org_idx: np.ndarray
     kind_bit: np.ndarray
+    kind_code: np.ndarray  # index in KINDS (0 for an unknown kind)
     is_equity: np.ndarray
     amount_min: np.ndarray
     amount_max: np.ndarray
@@ -200,6 +202,7 @@ def encode_products(records: Sequence[ProductRecord], codebook: Codebook, vector
         org_refs=np.array([r.org_ref for r in records], dtype=object),
         org_idx=col(lambda r: cb.index("org", r.org_ref), np.int64),
         kind_bit=col(lambda r: cb.bit("kind", r.kind), np.int64),
+        kind_code=col(lambda r: KINDS.index(r.kind) if r.kind in KINDS else 0, np.int64),
         is_equity=col(lambda r: r.kind == "equity", bool),
         amount_min=col(lambda r: _num(r.amount_min, 0.0), np.float64),
         amount_max=col(lambda r: _num(r.amount_max, math.inf), np.float64),
