@@ -116,6 +116,8 @@ def utility(taste: Taste, demand: DemandRecord, product: ProductRecord) -> float
     u -= taste.amount_aversion * pos
     u += taste.innovation * (0.8 * ("专精特新" in demand.tags) + 10 * (demand.rd_ratio or 0))
     u += taste.small_firms * (demand.size in ("small", "micro"))
+    # A product made for the purpose or the cluster gets some extra uptake: what the rule can see.
+    u += 0.6 * (demand.purpose in product.purposes) + 0.4 * (demand.cluster in product.industries)
     return u
 
 

@@ -19,7 +19,7 @@ from matchmaker.ranking import (
 from matchmaker.ranking.model import META_FILE, MODEL_FILE, TRUSTED_TYPES, build_dataset
 from matchmaker.ranking.records import to_timestamp
 
-MARGIN = 0.10  # measured margins on this world are about 0.2; seeds 7–12 all exceed 0.13
+MARGIN = 0.10  # measured on this world (seed 7): 0.20 over the rule; seeds 8–12 give 0.09–0.17
 
 
 def test_model_beats_rule_and_text_on_the_later_period(trained):
