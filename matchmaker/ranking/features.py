@@ -9,19 +9,10 @@ from decimal import Decimal
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from models.codes import label
+
 from .records import OFFERED, SIGNED, DemandRecord, OutcomeRecord, ProductRecord, to_timestamp
 from .tables import Codebook, DemandTable, ProductTable, encode_demands, encode_products
-
-LABELS = {
-    "smart_upgrade": "智能化改造", "equipment": "设备更新", "green": "绿色化改造",
-    "new_product": "新产品产业化", "expansion": "扩能改造", "rnd": "研发创新",
-    "working_capital": "流动资金", "merger": "并购重组", "listing": "上市融资",
-    "large": "大型", "medium": "中型", "small": "小型", "micro": "微型",
-}
-COLLATERAL_LABELS = {
-    "none": "信用", "property": "不动产抵押", "equipment": "设备抵押", "receivables": "应收账款质押",
-    "ip": "知识产权质押", "equity_pledge": "股权质押", "guarantee": "第三方担保",
-}
 
 
 class HistoryIndex:
@@ -338,8 +329,8 @@ def reason_context(demand: DemandRecord, product: ProductRecord, value: float) -
         "term": _wan(demand.term_months), "term_min": _wan(product.term_min), "term_max": _wan(product.term_max),
         "rate_min": _wan(product.rate_min), "max_rate": _wan(demand.max_rate),
         "cluster": demand.cluster, "district": demand.district,
-        "size": LABELS.get(demand.size, demand.size), "purpose": LABELS.get(demand.purpose, demand.purpose),
-        "collateral": "、".join(COLLATERAL_LABELS.get(c, c) for c in shared) or "抵押物",
+        "size": label(demand.size), "purpose": label(demand.purpose),
+        "collateral": "、".join(label(c, "collateral") for c in shared) or "抵押物",
         "rd_pct": f"{(demand.rd_ratio or 0) * 100:.1f}", "revenue": _wan(demand.revenue),
         "count": int(round(math.expm1(value))),
     }

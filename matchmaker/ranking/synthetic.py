@@ -9,8 +9,10 @@ from decimal import Decimal
 
 import numpy as np
 
+from models.codes import label
+
 from .candidates import products_for_demand
-from .features import LABELS, FeatureSet
+from .features import FeatureSet
 from .records import DemandRecord, OutcomeRecord, ProductRecord
 
 DISTRICTS = ["市中区", "薛城区", "峄城区", "台儿庄区", "山亭区", "滕州市", "枣庄高新区"]
@@ -73,7 +75,7 @@ def _product(rng: random.Random, ref: str, org: str, org_kind: str, taste: Taste
     rate_min = Decimal("0") if kind == "equity" else Decimal(str(round(rng.uniform(3.0, 4.5), 2)))
     rate_max = Decimal("0") if kind == "equity" else rate_min + Decimal("2.0")
     name = {"loan": "科技贷", "leasing": "设备融资租赁", "equity": "产业投资基金", "guarantee": "中小企业融资担保"}[kind]
-    text = (f"{name}：支持" + "、".join(LABELS[p] for p in sorted(listed) or PURPOSES[:2]) + "项目，"
+    text = (f"{name}：支持" + "、".join(label(p) for p in sorted(listed) or PURPOSES[:2]) + "项目，"
             + ("面向" + "、".join(sorted(industries)) + "行业，" if industries else "")
             + "".join(rng.sample(WORDS, 3)))
     return ProductRecord(
@@ -98,7 +100,7 @@ def _demand(rng: random.Random, ref: str, org: str, at: datetime) -> DemandRecor
         + (["leasing"] if rng.random() < 0.2 else [])
     collateral = sorted(set(rng.sample(COLLATERAL, rng.choice([0, 1, 2])))) or ["none"]
     amount = round(math.exp(rng.uniform(math.log(50), math.log(20000))))
-    text = f"{cluster}企业{LABELS[purpose]}项目融资需求：" + "".join(rng.sample(WORDS, 4))
+    text = f"{cluster}企业{label(purpose)}项目融资需求：" + "".join(rng.sample(WORDS, 4))
     return DemandRecord(
         ref=ref, org_ref=org, created_at=at, amount=Decimal(amount), term_months=rng.choice([12, 24, 36, 60]),
         purpose=purpose, financing_types=types, collateral=collateral,
