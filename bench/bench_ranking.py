@@ -69,20 +69,33 @@ def _latency(ranker: Ranker, big, n_demands: int, n_institutions: int, seed: int
     out["institution_top50"]["demands"] = len(demands)
     out["institution_top50"]["products_per_institution"] = round(float(np.mean([len(t) for t in own.values()])), 1)
     if ranker.scorer().name != "rule":
-        # How much of the model's exact top 50 the shortlist keeps (every pair through the trees).
-        recall = []
-        for org in picked:
-            fast = {i.ref for i in ranker.for_institution(org, demands, own[org], 50, now=now).items}
-            saved = model_module.SHORTLIST_MIN
-            model_module.SHORTLIST_MIN = 10**9
-            try:
-                exact = {i.ref for i in ranker.for_institution(org, demands, own[org], 50, now=now).items}
-            finally:
-                model_module.SHORTLIST_MIN = saved
-            recall.append(len(fast & exact) / max(len(exact), 1))
-        out["institution_top50"]["shortlist_recall_mean"] = round(float(np.mean(recall)), 4)
-        out["institution_top50"]["shortlist_recall_min"] = round(float(np.min(recall)), 4)
+        out["institution_top50"].update(_recall(ranker, demands, own, picked, now))
+        # The latency/quality trade-off of a smaller shortlist.
+        saved = model_module.SHORTLIST_SHARE
+        model_module.SHORTLIST_SHARE = 0.1
+        try:
+            small = _measure([lambda o=o: ranker.for_institution(o, demands, own[o], 50, now=now) for o in picked])
+            small.update(_recall(ranker, demands, own, picked, now))
+        finally:
+            model_module.SHORTLIST_SHARE = saved
+        out["institution_top50_shortlist_0.1"] = small
     return out
+
+
+def _recall(ranker: Ranker, demands, own: dict, picked: list[str], now) -> dict:
+    """How much of the model's exact top 50 the shortlist keeps (exact: every pair through the trees)."""
+    recall = []
+    for org in picked:
+        fast = {i.ref for i in ranker.for_institution(org, demands, own[org], 50, now=now).items}
+        saved = model_module.SHORTLIST_MIN
+        model_module.SHORTLIST_MIN = 10**9
+        try:
+            exact = {i.ref for i in ranker.for_institution(org, demands, own[org], 50, now=now).items}
+        finally:
+            model_module.SHORTLIST_MIN = saved
+        recall.append(len(fast & exact) / max(len(exact), 1))
+    return {"shortlist_share": model_module.SHORTLIST_SHARE, "shortlist_recall_mean": round(float(np.mean(recall)), 4),
+            "shortlist_recall_min": round(float(np.min(recall)), 4)}
 
 
 def run(n_products_orgs: int = 500, products_per_org: int = 10, n_pool: int = 100_000, n_train_demands: int = 5_600,

@@ -157,6 +157,12 @@ def _scope(mask: np.ndarray, bit: np.ndarray) -> np.ndarray:
 
 def amount_position(x: Pairs) -> np.ndarray:
     """Where the amount sits in the product's range on a log scale: 0 at the minimum, 1 at the maximum."""
+    if "amount_position" not in x._cache:  # amount_fit needs it too
+        x._cache["amount_position"] = _amount_position(x)
+    return x._cache["amount_position"]
+
+
+def _amount_position(x: Pairs) -> np.ndarray:
     a = x.d.amount[x.di]
     lo = np.maximum(x.p.amount_min[x.pi], 1.0)
     hi = x.p.amount_max[x.pi]
