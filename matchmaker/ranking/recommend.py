@@ -1,7 +1,6 @@
 """Recommendations in both directions, with the scorer named and reasons in plain Chinese."""
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -16,8 +15,6 @@ from .model import RankingModel, load_current
 from .records import DemandRecord, OutcomeRecord, ProductRecord
 from .rule import RuleScorer
 from .tables import DemandTable, ProductTable
-
-log = logging.getLogger("matchmaker.ranking")
 
 # When fewer than two features clearly drive a score, what is left to say truthfully is that the hard
 # constraints hold: every recommended pair passed them.
@@ -76,6 +73,12 @@ class Ranker:
         self._rule_fs: FeatureSet | None = None
         self._histories: dict[int, HistoryIndex] = {}
         self._lock = threading.Lock()
+
+    def refresh_history(self, outcomes: Sequence[OutcomeRecord], history_demands: Sequence[DemandRecord]) -> None:
+        """Replace the history snapshot (new offers and deals); the index is rebuilt on next use."""
+        with self._lock:
+            self.outcomes, self.history_demands = list(outcomes), list(history_demands)
+            self._histories = {}
 
     def scorer(self, texts: Callable[[], list[str]] | None = None) -> RankingModel | RuleScorer:
         """The model if one is usable, else the rule (fitting its text vectoriser on first use).

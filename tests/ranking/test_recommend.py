@@ -123,3 +123,15 @@ def test_ties_are_broken_by_ref_and_top_n_is_respected():
 def test_no_candidates_gives_an_empty_list():
     recs = recommend_for_demand(make_demand(amount=Decimal("1")), [make_product()], top_n=5)
     assert recs.items == [] and recs.scorer == "rule"
+
+
+def test_refreshing_the_history_changes_the_history_features(world):
+    ranker = Ranker(None)
+    demand = world.demands[-1]
+    before = ranker.for_demand(demand, world.products, 30, now=demand.created_at)
+    assert not any({"history_offers", "history_deals"} & set(i.drivers) for i in before.items)
+    ranker.refresh_history(world.outcomes, world.demands)
+    fs = ranker.scorer().featureset
+    d, p = fs.encode_demands([demand]), fs.encode_products(world.products)
+    pairs = fs.pairs(d, np.zeros(len(p), dtype=np.int64), p, np.arange(len(p)), demand.created_at, ranker.history(fs))
+    assert fs.matrix(pairs)[:, FEATURE_NAMES.index("history_offers")].max() > 0
