@@ -163,11 +163,10 @@ def amount_position(x: Pairs) -> np.ndarray:
 
 
 def _amount_position(x: Pairs) -> np.ndarray:
-    a = x.d.amount[x.di]
-    lo = np.maximum(x.p.amount_min[x.pi], 1.0)
-    hi = x.p.amount_max[x.pi]
+    lo = x.p.log_amount_min[x.pi]
+    hi = x.p.log_amount_max[x.pi]
     with np.errstate(divide="ignore", invalid="ignore"):
-        pos = (np.log(np.maximum(a, 1e-9)) - np.log(lo)) / (np.log(hi) - np.log(lo))
+        pos = (x.d.log_amount[x.di] - lo) / (hi - lo)
     # An open-ended or single-point range says nothing about position.
     return np.where(np.isfinite(pos) & np.isfinite(hi) & (hi > lo), pos, 0.5)
 

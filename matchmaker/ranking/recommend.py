@@ -144,7 +144,7 @@ class Ranker:
         if len(own) != len(p):
             p = p.take(own)
         d = _ensure_demands(fs, demands)
-        di, pi = candidate_pairs(d, p, published_only=True)
+        di, pi = candidate_pairs(d, p, published_only=True, ordered=False)
         pairs = fs.pairs(d, di, p, pi, now or datetime.now(UTC), self.history(fs))
         X = fs.matrix(pairs)
         scores = scorer.rank_scores(X, top_n * max(len(p), 1), p.kind_code[pi])

@@ -81,7 +81,10 @@ class DemandTable:
     owner: object  # the FeatureSet that encoded it: tables of different feature sets never mix
     refs: np.ndarray
     amount: np.ndarray
+    log_amount: np.ndarray
     term: np.ndarray
+    term_low: np.ndarray  # the term, or +inf when none: `min <= term_low` holds for a missing term
+    term_high: np.ndarray  # the term, or -inf when none: `term_high <= max` holds for a missing term
     max_rate: np.ndarray
     purpose_bit: np.ndarray
     ftype_mask: np.ndarray
@@ -119,6 +122,8 @@ class ProductTable:
     is_equity: np.ndarray
     amount_min: np.ndarray
     amount_max: np.ndarray
+    log_amount_min: np.ndarray  # log(max(minimum, 1))
+    log_amount_max: np.ndarray
     term_min: np.ndarray
     term_max: np.ndarray
     rate_min: np.ndarray
@@ -160,12 +165,17 @@ def encode_demands(records: Sequence[DemandRecord], codebook: Codebook, vectoriz
         return np.fromiter((fn(r) for r in records), dtype=dtype, count=len(records))
 
     collateral = col(lambda r: cb.mask("collateral", r.collateral), np.int64)
+    amount = col(lambda r: _num(r.amount), np.float64)
+    term = col(lambda r: _num(r.term_months), np.float64)
     return DemandTable(
         records=records,
         owner=owner,
         refs=np.array([r.ref for r in records], dtype=object),
-        amount=col(lambda r: _num(r.amount), np.float64),
-        term=col(lambda r: _num(r.term_months), np.float64),
+        amount=amount,
+        log_amount=np.log(np.maximum(amount, 1e-9)),
+        term=term,
+        term_low=np.where(np.isnan(term), np.inf, term),
+        term_high=np.where(np.isnan(term), -np.inf, term),
         max_rate=col(lambda r: _num(r.max_rate), np.float64),
         purpose_bit=col(lambda r: cb.bit("purpose", r.purpose), np.int64),
         ftype_mask=col(lambda r: cb.mask("kind", r.financing_types), np.int64),
@@ -195,6 +205,8 @@ def encode_products(records: Sequence[ProductRecord], codebook: Codebook, vector
     def col(fn, dtype):
         return np.fromiter((fn(r) for r in records), dtype=dtype, count=len(records))
 
+    amount_min = col(lambda r: _num(r.amount_min, 0.0), np.float64)
+    amount_max = col(lambda r: _num(r.amount_max, math.inf), np.float64)
     return ProductTable(
         records=records,
         owner=owner,
@@ -204,8 +216,10 @@ def encode_products(records: Sequence[ProductRecord], codebook: Codebook, vector
         kind_bit=col(lambda r: cb.bit("kind", r.kind), np.int64),
         kind_code=col(lambda r: KINDS.index(r.kind) if r.kind in KINDS else 0, np.int64),
         is_equity=col(lambda r: r.kind == "equity", bool),
-        amount_min=col(lambda r: _num(r.amount_min, 0.0), np.float64),
-        amount_max=col(lambda r: _num(r.amount_max, math.inf), np.float64),
+        amount_min=amount_min,
+        amount_max=amount_max,
+        log_amount_min=np.log(np.maximum(amount_min, 1.0)),
+        log_amount_max=np.log(np.maximum(amount_max, 1.0)),
         term_min=col(lambda r: _num(r.term_min, 0.0), np.float64),
         term_max=col(lambda r: _num(r.term_max, math.inf), np.float64),
         rate_min=col(lambda r: _num(r.rate_min), np.float64),
