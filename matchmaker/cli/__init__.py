@@ -10,9 +10,11 @@ def register(app: Flask) -> None:
     from matchmaker.events.cli import events_cli
     from matchmaker.interchange.cli import data_cli
     from matchmaker.migrate import db_cli
+    from matchmaker.offers.cli import offers_cli
 
     app.cli.add_command(db_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(events_cli)
     app.cli.add_command(demands_cli)
+    app.cli.add_command(offers_cli)

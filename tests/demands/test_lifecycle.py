@@ -17,6 +17,10 @@ LEGAL = [(t.action, s) for t in TRANSITIONS for s in sorted(t.sources)]
 def run(world, demand, action, note="理由"):
     """Do `action` as whoever the table allows, so only the state decides."""
     t = services.TRANSITION_BY_ACTION[action]
+    if action == "reopen" and demand.published_at is None:
+        # Only a demand that was reviewed and published once goes back to the pool.
+        demand.published_at = datetime(2026, 1, 5, 9)
+        db_session.commit()
     if services.SYSTEM in t.who:
         return services._system(action, demand, None, note)
     actor = world.enterprise if services.OWNER in t.who else world.district_bureau
