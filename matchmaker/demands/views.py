@@ -152,7 +152,7 @@ def _offers_context(demand: Demand, owner: bool, bureau: bool) -> dict:
     if owner or bureau:
         ctx["list"] = offers.offers_of_demand(demand)
         ctx["meetings"] = offers.event_meetings_for(demand)
-    if owner and demand.status == "published":
+    if owner and demand.status in offers.OPEN_FOR_OFFERS:
         ctx["products"] = list(db_session.scalars(
             sa.select(Product).join(Product.org)
             .where(Product.status == ProductStatus.ACTIVE, Organization.status == "approved",

@@ -37,9 +37,9 @@ from models.types import utcnow
 OS = OfferStatus
 ENTERPRISE, INSTITUTION, SYSTEM = "enterprise", "institution", "system"
 TEXT_MAX, REASON_MAX = 2000, 500
-# Demands an offer may be made on or accepted on: in the pool, or matched and still filling its package.
-OPEN_FOR_OFFERS = (DemandStatus.PUBLISHED,)
-OPEN_FOR_ACCEPTANCE = (DemandStatus.PUBLISHED, DemandStatus.MATCHED)
+# Demands an offer may be made on or accepted on: in the pool, or matched and still completing its
+# package (a guarantee for the accepted loan, the rest of the amount).
+OPEN_FOR_OFFERS = OPEN_FOR_ACCEPTANCE = (DemandStatus.PUBLISHED, DemandStatus.MATCHED)
 # The offer kinds each institution may make, when no product says it.
 DEFAULT_KIND = {OrgKind.BANK: ProductKind.LOAN, OrgKind.FUND: ProductKind.EQUITY,
                 OrgKind.GUARANTOR: ProductKind.GUARANTEE}
@@ -392,7 +392,7 @@ def apply(actor, demand: Demand, product: Product, note: str | None = None, *, n
         raise OfferError({"note": f"申请说明不能超过{REASON_MAX}个字"})
     _lock(demand)
     if demand.status not in OPEN_FOR_OFFERS:
-        raise OfferError({"demand": f"需求当前为“{demands.label(demand.status)}”，只有已发布的需求可以申请产品"})
+        raise OfferError({"demand": f"需求当前为“{demands.label(demand.status)}”，只有已发布或已对接的需求可以申请产品"})
     _check_place(demand, product.org)
     now = now or utcnow()
     offer = Offer(ref=new_ref("of"), demand=demand, org=product.org, product=product, origin=OfferOrigin.APPLICATION,

@@ -12,7 +12,7 @@ from matchmaker.offers import services
 from matchmaker.offers.forms import ApplyForm, DisburseForm, OfferForm, ReasonForm, SignForm
 from matchmaker.offers.services import OfferError
 from matchmaker.permissions import can_view, get_visible_or_404, role_required
-from models import Demand, DemandStatus, Offer, OfferStatus, OrgKind, Product, ProductStatus, db_session
+from models import Demand, Offer, OfferStatus, OrgKind, Product, ProductStatus, db_session
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
 E, B, F, G, U = OrgKind.ENTERPRISE, OrgKind.BANK, OrgKind.FUND, OrgKind.GUARANTOR, OrgKind.BUREAU
@@ -74,7 +74,7 @@ def apply():
     product = _product_by_ref(request.values.get("product"))
     if product is None or not product.is_active:
         abort(404)
-    published = [d for d in demands.demands_of(current_user.org) if d.status == DemandStatus.PUBLISHED]
+    published = [d for d in demands.demands_of(current_user.org) if d.status in services.OPEN_FOR_OFFERS]
     form = ApplyForm(demands=published)
     if request.method == "GET":
         form.demand.data = request.args.get("demand", "")
