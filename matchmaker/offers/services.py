@@ -37,9 +37,12 @@ from models.types import utcnow
 OS = OfferStatus
 ENTERPRISE, INSTITUTION, SYSTEM = "enterprise", "institution", "system"
 TEXT_MAX, REASON_MAX = 2000, 500
-# Demands an offer may be made on or accepted on: in the pool, or matched and still completing its
-# package (a guarantee for the accepted loan, the rest of the amount).
-OPEN_FOR_OFFERS = OPEN_FOR_ACCEPTANCE = (DemandStatus.PUBLISHED, DemandStatus.MATCHED)
+# Demands an offer may be made on: in the pool, or matched and still completing its package (a guarantee
+# for the accepted loan, the rest of the amount); an offer may still be accepted after the first signing.
+OPEN_FOR_OFFERS = (DemandStatus.PUBLISHED, DemandStatus.MATCHED)
+OPEN_FOR_ACCEPTANCE = (DemandStatus.PUBLISHED, DemandStatus.MATCHED, DemandStatus.SIGNED)
+# Open offers on these demands lapse: the demand left the pool or was paid out in full.
+CLOSED_DEMANDS = (DemandStatus.WITHDRAWN, DemandStatus.EXPIRED, DemandStatus.CLOSED, DemandStatus.FUNDED)
 # The offer kinds each institution may make, when no product says it.
 DEFAULT_KIND = {OrgKind.BANK: ProductKind.LOAN, OrgKind.FUND: ProductKind.EQUITY,
                 OrgKind.GUARANTOR: ProductKind.GUARANTEE}
@@ -534,7 +537,7 @@ def reject(actor, offer: Offer, reason: str) -> Offer:
 def expire_offers(now: datetime | None = None) -> int:
     """Expire offers past their valid-until date, and open ones whose demand left the pool; returns how many."""
     today = demands.local_today(now)
-    gone = (DemandStatus.WITHDRAWN, DemandStatus.EXPIRED, DemandStatus.CLOSED)
+    gone = CLOSED_DEMANDS
     due = list(db_session.scalars(
         sa.select(Offer).join(Offer.demand).where(
             sa.or_(sa.and_(Offer.status == OS.SUBMITTED, Offer.valid_until < today),
