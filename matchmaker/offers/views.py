@@ -168,7 +168,7 @@ def answer(ref):
         else:
             flash("方案已提交，等待企业确认。", "success")
             return redirect(url_for("offers.detail", ref=ref))
-    return _detail(offer, answer_form=form), 422
+    return _detail(offer, answer_form=form)
 
 
 ACTIONS = {"decline": services.decline, "withdraw": services.withdraw, "cancel": services.cancel,
@@ -194,7 +194,7 @@ def act(ref, action):
     except OfferError as e:
         _attach(form, e)
         if form.reason.errors:
-            return _detail(offer, reason_form=form), 422
+            return _detail(offer, reason_form=form)
     else:
         flash(DONE[action], "success")
     back = request.form.get("back")
@@ -217,7 +217,7 @@ def sign(ref):
         else:
             flash("签约已登记。", "success")
             return redirect(url_for("offers.detail", ref=ref))
-    return _detail(offer, sign_form=form), 422
+    return _detail(offer, sign_form=form)
 
 
 @bp.route("/<ref>/disburse", methods=["POST"])
@@ -235,7 +235,7 @@ def disburse(ref):
         else:
             flash("放款已登记。", "success")
             return redirect(url_for("offers.detail", ref=ref))
-    return _detail(offer, disburse_form=form), 422
+    return _detail(offer, disburse_form=form)
 
 
 # --- the enterprise compares its offers ----------------------------------------------------------
