@@ -162,3 +162,24 @@ def test_the_demand_page_lists_event_outcomes_naming_it(world, login_as):
     assert "对接活动中的洽谈结果" in page and event.title in page
     assert "对接活动中的洽谈结果" in login_as(world.district_bureau).get(f"/demands/{demand.ref}").text
     assert "对接活动中的洽谈结果" not in login_as(world.other_bank).get(f"/demands/{demand.ref}").text
+
+
+def test_a_fund_expresses_equity_interest_on_the_page(world, login_as):
+    demand = published(world, financing_types=["equity"])
+    fund = login_as(world.fund)
+    page = fund.get(f"/demands/{demand.ref}").text
+    assert "表达投资意向" in page
+    resp = fund.post(f"/offers/new/{demand.ref}", data={"amount": "1000", "stake_percent": "8", "valuation_min": "9000",
+                                                        "valuation_max": "12000", "valid_until": "2099-01-01"})
+    assert resp.status_code == 302, resp.text
+    offer = db_session.scalar(sa.select(Offer))
+    assert (offer.kind, offer.rate, offer.stake_percent, offer.valuation_max) == ("equity", 0, 8, 12000)
+
+
+def test_the_response_record_shows_on_the_institution_and_product_pages(world, login_as):
+    product = factories.make_product(world.bank.org)
+    offer = services.apply(world.enterprise, published(world), product)
+    services.decline(world.bank, offer, "额度不足")
+    page = login_as(world.city_bureau).get(f"/bureau/organizations/{world.bank.org.ref}").text
+    assert 'id="response-record"' in page and "暂无记录" not in page
+    assert "暂无记录" not in login_as(world.enterprise).get(f"/products/{product.ref}").text
