@@ -183,3 +183,19 @@ def test_the_response_record_shows_on_the_institution_and_product_pages(world, l
     page = login_as(world.city_bureau).get(f"/bureau/organizations/{world.bank.org.ref}").text
     assert 'id="response-record"' in page and "暂无记录" not in page
     assert "暂无记录" not in login_as(world.enterprise).get(f"/products/{product.ref}").text
+
+
+def test_home_pages_count_what_waits(world, login_as):
+    offer = services.apply(world.enterprise, published(world), factories.make_product(world.bank.org),
+                           now=datetime(2026, 1, 5, 2))
+    assert "待答复的申请" in login_as(world.bank).get("/").text
+    assert "逾期未答复" in login_as(world.district_bureau).get("/").text
+    services.answer(world.bank, offer, terms())
+    assert "申请与方案" in login_as(world.enterprise).get("/").text
+
+
+def test_the_bureau_sees_offers_in_its_district_only(world, login_as):
+    offer = bid(world.bank, published(world))
+    assert login_as(world.district_bureau).get(f"/offers/{offer.ref}").status_code == 200
+    assert login_as(world.other_district_bureau).get(f"/offers/{offer.ref}").status_code == 404
+    assert login_as(world.enterprise_b).get(f"/offers/{offer.ref}").status_code == 404
