@@ -37,6 +37,9 @@ class _Maker:
     def __init__(self, rng: random.Random, city, now: datetime):
         self.rng, self.city, self.now = rng, city, now
         self.n_offer = self.n_deal = 0
+        # Kept here, not read back from the session: lazy loads flush it as the seeding goes.
+        self.offered: set[int] = set()
+        self.disclosed: set[tuple[int, int]] = set()
         products = db_session.scalars(sa.select(Product).where(Product.status == ProductStatus.ACTIVE)
                                       .order_by(Product.ref)).all()
         self.by_kind: dict[ProductKind, list[Product]] = {}
@@ -75,11 +78,12 @@ class _Maker:
             if product.kind == ProductKind.EQUITY:
                 offer.stake_percent = Decimal(rng.randint(3, 15))
         db_session.add(offer)
+        self.offered.add(demand.id)
         return offer
 
     def disclose(self, demand: Demand, org: Organization, reason: str, at: datetime) -> None:
-        exists = any(isinstance(o, DemandDisclosure) and o.demand is demand and o.org is org for o in db_session.new)
-        if not exists:
+        if (demand.id, org.id) not in self.disclosed:
+            self.disclosed.add((demand.id, org.id))
             db_session.add(DemandDisclosure(demand=demand, org=org, reason=reason, created_at=at))
 
     def deal(self, offer: Offer, signed_at: datetime, *, disbursed_share: Decimal) -> Deal:
@@ -206,8 +210,7 @@ def _demo_bank_queue(m: _Maker, bank, demands: list[Demand]) -> None:
     products = [p for p in m.by_kind.get(ProductKind.LOAN, []) if p.org_id == bank.id]
     if not products:
         return
-    waiting = [d for d in demands if d.status == "published"
-               and not any(isinstance(o, Offer) and o.demand is d for o in db_session.new)]
+    waiting = [d for d in demands if d.status == "published" and d.id not in m.offered]
     for k, demand in enumerate(waiting[:2]):
         # One asked six weeks ago and never answered (overdue), one asked two days ago.
         at = m.now - (timedelta(days=42) if k == 0 else timedelta(days=2))
