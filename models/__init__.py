@@ -15,6 +15,7 @@ from models.events import (
     RequestStatus,
 )
 from models.notifications import Notification, SavedSearch
+from models.offers import ACTIVE_STATUSES, Deal, Disbursement, Offer, OfferOrigin, OfferStatus
 from models.organizations import Organization, User, uscc_check_char, valid_uscc
 from models.products import Product, ProductKind, ProductStatus
 from models.projects import ProblemFollowUp, ProgressUpdate, TechProject
@@ -32,4 +33,5 @@ __all__ = [
     "MeetingRequest", "RequestStatus", "Meeting",
     "Product", "ProductKind", "ProductStatus", "Notification", "SavedSearch",
     "SearchOutbox", "OutboxOp", "enqueue",
+    "Offer", "OfferOrigin", "OfferStatus", "ACTIVE_STATUSES", "Deal", "Disbursement",
 ]

@@ -101,6 +101,8 @@ LABELS: dict[str, str] = {
     "joint_office": "政银企基金联合现场办公", "roadshow": "项目路演",
     # product status and the investment stages of equity products
     "active": "在售", "paused": "已暂停", "retired": "已下架",
+    # offer status ("submitted", "withdrawn", "expired" read as for demands)
+    "requested": "待答复", "accepted": "已接受", "declined": "已拒绝",
     "seed": "种子期", "early": "初创期", "growth": "成长期", "mature": "成熟期", "pre_ipo": "Pre-IPO",
 }
 # "equipment" and "guarantee" are both a purpose/collateral and a kind; their labels differ by context.

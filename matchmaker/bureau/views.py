@@ -44,7 +44,11 @@ def organization(ref):
         else:
             flash(f"已{'通过' if form.decision.data == 'approve' else '退回'}「{org.name}」的注册申请。", "success")
             return redirect(url_for("bureau.reviews"))
-    return render_template("bureau/organization.html", org=org, form=form)
+    from matchmaker.catalog.records import response_record
+
+    # An institution's page shows its response record, computed from the applications it received.
+    record = response_record(org) if org.is_institution else None
+    return render_template("bureau/organization.html", org=org, form=form, record=record)
 
 
 @bp.route("/institutions/new", methods=["GET", "POST"])

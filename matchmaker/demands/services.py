@@ -66,6 +66,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("sign", {S.MATCHED}, S.SIGNED, {SYSTEM}, "标记为已签约"),
     _t("fund", {S.SIGNED}, S.FUNDED, {SYSTEM}, "标记为已放款"),
     _t("close", {S.PUBLISHED, S.MATCHED, S.SIGNED, S.EXPIRED}, S.CLOSED, {OWNER, BUREAU}, "关闭"),
+    # Every offer ended (declined, expired or withdrawn) and the demand lapsed: back to the pool
+    # without a second review, for a demand that was reviewed and published before.
+    _t("reopen", {S.EXPIRED}, S.PUBLISHED, {OWNER}, "重新发布到需求库"),
 )
 TRANSITION_BY_ACTION = {t.action: t for t in TRANSITIONS}
 EDITABLE = (S.DRAFT, S.RETURNED)
@@ -269,17 +272,46 @@ def _apply(demand: Demand, action: str, actor, note: str | None, *, system: bool
         raise DemandError("退回时须填写退回理由，告诉企业需要修改什么")
     if action == "submit" and demand.valid_until < local_today():
         raise DemandError("有效期已过，请先修改有效期再提交")
+    if action == "reopen":
+        _check_reopen(demand)
     source = demand.status
     demand.status = t.target
     if action == "return":
         demand.return_reason = note
     elif action == "submit":
         demand.return_reason = None
-    elif action == "publish":
+    elif action in ("publish", "reopen"):
         demand.published_at = utcnow()
+        if demand.valid_until < local_today():
+            demand.valid_until = default_valid_until()
     _history(demand, actor, action, source, t.target, note)
     record(actor, f"demand.{action}", demand, **{"from": str(source), "to": str(t.target), "note": note})
+    if action in ("publish", "reopen"):
+        _notify_saved_searches(demand)
     return t
+
+
+def _check_reopen(demand: Demand) -> None:
+    from models.offers import ACTIVE_STATUSES, Offer
+
+    if demand.published_at is None:
+        raise DemandError("该需求从未发布，请修改后重新提交审核")
+    active = db_session.scalar(sa.select(sa.func.count(Offer.id)).where(
+        Offer.demand_id == demand.id, Offer.status.in_(ACTIVE_STATUSES)))
+    if active:
+        raise DemandError("该需求仍有进行中的申请或报价，不能重新发布")
+
+
+def _notify_saved_searches(demand: Demand) -> None:
+    """Institutions whose saved searches match a newly published demand hear of it, in this transaction."""
+    from types import SimpleNamespace
+
+    from matchmaker.notifications.saved_searches import notify_saved_search_matches
+
+    like = SimpleNamespace(district=demand.org.district, industry=demand.org.industry, purpose=str(demand.purpose),
+                           financing_types=demand.financing_types, collateral=demand.collateral,
+                           amount=demand.amount, term_months=demand.term_months)
+    notify_saved_search_matches(like, title=f"新的融资需求：{demand.title}", link=f"/demands/{demand.ref}")
 
 
 def act(actor, demand: Demand, action: str, note: str | None = None) -> Demand:
@@ -289,25 +321,27 @@ def act(actor, demand: Demand, action: str, note: str | None = None) -> Demand:
     return demand
 
 
-def _system(action: str, demand: Demand, actor=None, note: str | None = None) -> Demand:
+def _system(action: str, demand: Demand, actor=None, note: str | None = None, commit: bool = True) -> Demand:
     _apply(demand, action, actor, note, system=True)
-    db_session.commit()
+    if commit:
+        db_session.commit()
     return demand
 
 
-def mark_matched(demand: Demand, actor=None, note: str | None = None) -> Demand:
+# `commit=False`: the offers domain moves the demand inside its own transaction (under its row lock).
+def mark_matched(demand: Demand, actor=None, note: str | None = None, *, commit: bool = True) -> Demand:
     """For the offers domain: an offer on a published demand was accepted."""
-    return _system("match", demand, actor, note)
+    return _system("match", demand, actor, note, commit)
 
 
-def mark_signed(demand: Demand, actor=None, note: str | None = None) -> Demand:
+def mark_signed(demand: Demand, actor=None, note: str | None = None, *, commit: bool = True) -> Demand:
     """For the offers domain: the contract of a matched demand was signed."""
-    return _system("sign", demand, actor, note)
+    return _system("sign", demand, actor, note, commit)
 
 
-def mark_funded(demand: Demand, actor=None, note: str | None = None) -> Demand:
+def mark_funded(demand: Demand, actor=None, note: str | None = None, *, commit: bool = True) -> Demand:
     """For the offers domain: the money of a signed demand was disbursed."""
-    return _system("fund", demand, actor, note)
+    return _system("fund", demand, actor, note, commit)
 
 
 def expire_demands(now: datetime | None = None) -> int:
@@ -324,7 +358,7 @@ def expire_demands(now: datetime | None = None) -> int:
     return len(due)
 
 
-def disclose(demand: Demand, org: Organization, reason: str, actor=None) -> DemandDisclosure:
+def disclose(demand: Demand, org: Organization, reason: str, actor=None, *, commit: bool = True) -> DemandDisclosure:
     """Let institution `org` see the enterprise behind `demand` (the offers domain calls this).
 
     `reason`: "applied" (the enterprise applied to it) or "accepted" (it accepted its offer).
@@ -339,7 +373,10 @@ def disclose(demand: Demand, org: Organization, reason: str, actor=None) -> Dema
     row = DemandDisclosure(demand=demand, org=org, reason=reason)
     db_session.add(row)
     record(actor, "demand.disclosed", demand, org=org.ref, reason=reason)
-    db_session.commit()
+    if commit:
+        db_session.commit()
+    else:
+        db_session.flush()
     return row
 
 

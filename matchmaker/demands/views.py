@@ -129,12 +129,36 @@ def detail(ref):
         estimates.append(interest_subsidy(demand.amount, rate, demand.term_months, demand.purpose, policy))
     return render_template(
         "demands/detail.html", demand=demand, card=enterprise_card(current_user, demand),
+        offers=_offers_context(demand, owner, bureau),
         owner=owner, bureau=bureau, actions=services.allowed_actions(current_user, demand),
         action_form=ActionForm(), banks_form=BanksForm(banks=services.bank_options()),
         can_edit=can_edit(current_user, demand), estimates=estimates, rate=rate,
         # The project's details are the enterprise's and its bureau's; others get the demand only.
         show_project=owner or bureau, banks_limit=services.banks_limit(),
     )
+
+
+def _offers_context(demand: Demand, owner: bool, bureau: bool) -> dict:
+    """What the demand page shows of the offers domain: places left, the user's own offer, event outcomes."""
+    from matchmaker.offers import services as offers
+    from models import Product, ProductStatus
+
+    offers.expire_offers()
+    org = current_user.org
+    ctx = {"places": offers.places_left(demand), "limit": offers.offer_limit(), "mine": None, "list": [],
+           "products": [], "meetings": []}
+    if org.is_institution:
+        ctx["mine"] = offers.active_offer_of(demand, org)
+    if owner or bureau:
+        ctx["list"] = offers.offers_of_demand(demand)
+        ctx["meetings"] = offers.event_meetings_for(demand)
+    if owner and demand.status in offers.OPEN_FOR_OFFERS:
+        ctx["products"] = list(db_session.scalars(
+            sa.select(Product).join(Product.org)
+            .where(Product.status == ProductStatus.ACTIVE, Organization.status == "approved",
+                   Product.kind.in_(demand.financing_types or ["loan"]))
+            .order_by(Organization.name, Product.name).limit(100)))
+    return ctx
 
 
 @bp.route("/<ref>/action", methods=["POST"])
@@ -182,9 +206,12 @@ def banks(ref):
 def pool():
     filters = services.PoolFilters.from_args(request.args)
     page = max(request.args.get("page", 1, type=int), 1)
+    from matchmaker.offers.services import places_left_many
+
     rows, total = services.pool_page(filters, page)
     cards = {d.id: enterprise_card(current_user, d) for d in rows}
     return render_template("demands/pool.html", rows=rows, cards=cards, total=total, page=page, per_page=20,
+                           places=places_left_many([d.id for d in rows]),
                            filters=filters, purposes=list(Purpose), financing_types=list(FinancingType),
                            collaterals=list(Collateral))
 

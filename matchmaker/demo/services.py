@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from matchmaker.auth.services import hash_password
 from matchmaker.demo.events import seed_events
+from matchmaker.demo.offers import seed_offers
 from matchmaker.demo.organizations import DEMO_PASSWORD, Seeder, seed_organizations
 from matchmaker.demo.products import seed_products
 from matchmaker.demo.projects import seed_projects_and_demands
@@ -32,6 +33,8 @@ def seed_demo(city, *, seed: int = 2026, enterprises: int = 300) -> dict | None:
     # Each domain's step draws from its own generator, so adding a step never changes the others.
     seed_events(random.Random(seed + 10), city)
     seed_products(random.Random(seed + 20), city)
+    db_session.flush()
+    seed_offers(random.Random(seed + 30), city)
     db_session.flush()
     city_bureau = db_session.scalar(sa.select(Organization).where(Organization.ref == "demo-bureau-city"))
     record(None, "demo.seeded", city_bureau, seed=seed, enterprises=enterprises)

@@ -685,9 +685,15 @@ def record_outcome(actor, meeting: Meeting, *, held: bool = True, intent_amount=
         raise EventError("放款金额不能大于签约金额")
     if not held and any(v is not None for v in (intent, signed, disbursed)):
         raise EventError("未洽谈的会面不能登记金额")
+    demand_ref = (demand_ref or "").strip() or None
+    if demand_ref is not None:
+        # The ref must name one of the meeting enterprise's own demands (the demand page lists the outcome).
+        owner = db_session.scalar(sa.select(Demand.org_id).where(Demand.ref == demand_ref))
+        if owner != meeting.enterprise_id:
+            raise EventError(f"融资需求编号“{demand_ref}”不是该企业的融资需求")
     meeting.is_held = held
     meeting.intent_amount, meeting.signed_amount, meeting.disbursed_amount = intent, signed, disbursed
-    meeting.demand_ref = (demand_ref or "").strip() or None
+    meeting.demand_ref = demand_ref
     meeting.outcome_note = (note or "").strip() or None
     meeting.recorded_by_id = getattr(actor, "id", None)
     meeting.recorded_at = utcnow()

@@ -47,6 +47,7 @@ def tasks_for(user) -> list[Task]:
                           "企业注册后需由所在区工信局审核，金融机构由市工信局审核。"))
         tasks.append(Task("机构名录", None, url_for("bureau.organizations"), "查看辖区内企业和金融机构。"))
     tasks.extend(_demand_tasks(user))
+    tasks.extend(_offer_tasks(user))
     tasks.extend(_event_tasks(user))
     if user.org.is_institution:
         from matchmaker.catalog.services import active_product_count
@@ -61,6 +62,27 @@ def tasks_for(user) -> list[Task]:
         tasks.append(Task("管理本机构成员", len(user.org.users), url_for("accounts.profile"),
                           "添加同事账户，设置管理员。"))
     return tasks
+
+
+def _offer_tasks(user) -> list[Task]:
+    """Applications waiting for the institution, offers waiting for the enterprise, overdue ones for the bureau."""
+    from models import Demand, Offer, OfferStatus
+
+    kind = user.org.kind
+    if kind == OrgKind.BUREAU:
+        from matchmaker.offers.services import overdue_query
+
+        n = db_session.scalar(sa.select(sa.func.count()).select_from(overdue_query(user).order_by(None).subquery()))
+        return [Task("逾期未答复", n, url_for("offers.overdue"), "企业申请产品后，金融机构超过答复期限仍未答复的申请。")]
+    if kind == OrgKind.ENTERPRISE:
+        n = db_session.scalar(sa.select(sa.func.count(Offer.id)).join(Offer.demand).where(
+            Demand.org_id == user.org_id, Offer.status == OfferStatus.SUBMITTED))
+        return [Task("申请与方案", n, url_for("offers.mine"), "比较金融机构的方案，接受一个或组合接受贷款与担保。")]
+    if user.org.is_institution:
+        n = db_session.scalar(sa.select(sa.func.count(Offer.id)).where(
+            Offer.org_id == user.org_id, Offer.status == OfferStatus.REQUESTED))
+        return [Task("待答复的申请", n, url_for("offers.mine"), "企业申请贵机构的产品后，须在规定工作日内提出方案或说明理由拒绝。")]
+    return []
 
 
 def _demand_tasks(user) -> list[Task]:

@@ -91,4 +91,4 @@ def register(t: InterchangeType) -> None:
 
 def load_all_types() -> None:
     """Import every domain's interchange module so that its types are registered."""
-    from matchmaker.interchange import demands, events, organizations, products  # noqa: F401
+    from matchmaker.interchange import demands, events, offers, organizations, products  # noqa: F401

@@ -17,6 +17,10 @@ LEGAL = [(t.action, s) for t in TRANSITIONS for s in sorted(t.sources)]
 def run(world, demand, action, note="理由"):
     """Do `action` as whoever the table allows, so only the state decides."""
     t = services.TRANSITION_BY_ACTION[action]
+    if action == "reopen" and demand.published_at is None:
+        # Only a demand that was reviewed and published once goes back to the pool.
+        demand.published_at = datetime(2026, 1, 5, 9)
+        db_session.commit()
     if services.SYSTEM in t.who:
         return services._system(action, demand, None, note)
     actor = world.enterprise if services.OWNER in t.who else world.district_bureau
@@ -126,3 +130,19 @@ def test_valid_until_defaults_from_the_city_configuration(world, city):
         "purpose": "working_capital", "financing_types": ["loan"], "collateral": ["none"]})
     assert demand.valid_until == services.local_today() + timedelta(days=city.policy["demand_valid_days"])
     assert [h.to_status for h in demand.history] == ["draft"]
+
+
+def test_publishing_tells_institutions_whose_saved_searches_match(world):
+    from models import Notification, SavedSearch
+
+    db_session.add_all([SavedSearch(org_id=world.bank.org_id, user_id=world.bank.id, name="滕州技改",
+                                    filters={"district": "滕州市", "purpose": "smart_upgrade"}),
+                        SavedSearch(org_id=world.other_bank.org_id, user_id=world.other_bank.id, name="薛城",
+                                    filters={"district": "薛城区"})])
+    db_session.commit()
+    demand = factories.make_demand(world.enterprise.org, status="submitted")
+    services.act(world.district_bureau, demand, "publish")
+    rows = db_session.scalars(sa.select(Notification)).all()
+    assert [(n.user_id, n.kind, n.link) for n in rows] == [(world.bank.id, "saved_search.match",
+                                                            f"/demands/{demand.ref}")]
+    assert "“滕州技改”" in rows[0].body

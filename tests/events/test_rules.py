@@ -172,6 +172,7 @@ def _held_event(world):
 
 def test_outcomes_roll_up_into_the_report(ctx, world):
     event, m1, m2, m3 = _held_event(world)
+    factories.make_demand(world.enterprise.org, status="published", ref="dm-0001")
     services.record_outcome(world.bank, m1, intent_amount="500", signed_amount="300", disbursed_amount="200",
                             demand_ref="dm-0001")
     services.record_outcome(world.bank, m2, intent_amount=Decimal("120.5"))
@@ -208,3 +209,12 @@ def test_check_in(ctx, world):
     assert reg.is_present and services.event_report(event).present == 1
     with pytest.raises(services.EventError, match="无权"):
         services.check_in(world.other_district_bureau, reg)
+
+
+def test_an_outcome_names_only_a_demand_of_the_meeting_enterprise(ctx, world):
+    event, m1, *_ = _held_event(world)
+    factories.make_demand(world.enterprise_b.org, status="published", ref="dm-other")
+    with pytest.raises(services.EventError, match="不是该企业的融资需求"):
+        services.record_outcome(world.bank, m1, signed_amount="300", demand_ref="dm-other")
+    with pytest.raises(services.EventError, match="不是该企业的融资需求"):
+        services.record_outcome(world.bank, m1, signed_amount="300", demand_ref="dm-missing")
