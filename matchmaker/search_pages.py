@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from flask import Flask, request, url_for
 from markupsafe import Markup, escape
 
-from matchmaker.search_cli import search
+from matchmaker.search_cli import get_backend, search
 from matchmaker.search_index import sync_before_search
 from models import db_session
+from search.analysis import highlight, needles
 from search.backend import SearchUnavailable
 from search.documents import ANY
 from search.query import MAX_TEXT, QueryError, SearchQuery
@@ -41,10 +42,18 @@ class Listing:
     error: QueryError | None = None
     # Keys whose filter also admits 不限 (ANY): a value's count includes the documents that serve all.
     widened: tuple[str, ...] = ()
+    # The phrases the query matched (synonyms included), for marking them in a whole title.
+    marks: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    def mark(self, text: str | None) -> Markup:
+        """`text` whole (a title), escaped, with the query's matches in <mark>; a backend's fragments are cut."""
+        text = text or ""
+        fragments = highlight(text, self.marks, size=10 * len(text) + 1) if self.marks else []
+        return safe_highlight(fragments[0]) if fragments else escape(text)
 
     def count(self, key: str, value: str) -> int | None:
         """The facet count of `value` (None when the page has no counts, e.g. in the fallback)."""
@@ -129,6 +138,7 @@ def run(args: Mapping, *, doc_type: str, model: type, keys: Sequence[str], facet
         listing.rows, listing.total = fallback(query.page, per_page)
         listing.degraded = True
         return listing
+    listing.marks = needles(query.clauses(get_backend().synonyms))
     listing.rows = rows_by_refs(model, result.refs, options)
     listing.total = result.total
     listing.facets = result.facets
