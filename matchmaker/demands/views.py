@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from matchmaker import search_pages
 from matchmaker.demands import services
 from matchmaker.demands.forms import ActionForm, BanksForm, BatchForm, BatchItemForm, DemandForm
-from matchmaker.demands.reveal import enterprise_card
+from matchmaker.demands.reveal import enterprise_card, enterprise_cards
 from matchmaker.demands.subsidy import equipment_subsidy, interest_subsidy
 from matchmaker.permissions import can_edit, get_visible_or_404, role_required
 from matchmaker.projects.services import projects_of
@@ -200,7 +200,7 @@ def pool():
         fallback=lambda page, per_page: services.pool_page(filters, page, per_page),
         options=[joinedload(Demand.org)],
     )
-    cards = {d.id: enterprise_card(current_user, d) for d in listing.rows}
+    cards = enterprise_cards(current_user, listing.rows)
     return render_template("demands/pool.html", listing=listing, rows=listing.rows, cards=cards,
                            filters=filters, purposes=list(Purpose), financing_types=list(FinancingType),
                            collaterals=list(Collateral), amount_bands=[name for _, name in AMOUNT_BANDS])
