@@ -195,3 +195,13 @@ def test_directory_searches_names_within_the_bureaus_scope(world, login_as):
     city = login_as(world.city_bureau).get("/bureau/organizations?q=锂电&kind=enterprise").text
     assert len(re.findall(r'<tr data-ref="([^"]+)"', city)) == 2
     assert "企业（2）" in city
+
+
+def test_pool_filters_can_be_saved_as_a_subscription(world, pool, login_as):
+    bank = login_as(world.bank)
+    text = bank.get("/demands/pool?q=锂电&district=滕州市&purpose=equipment").text
+    link = re.search(r'id="save-search" href="([^"]+)"', text).group(1).replace("&amp;", "&")
+    assert "q=" not in link
+    form = bank.get(link).text
+    assert re.search(r'<option selected value="滕州市">|<option value="滕州市" selected>', form)
+    assert re.search(r'<option selected value="equipment">|<option value="equipment" selected>', form)
