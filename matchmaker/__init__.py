@@ -126,8 +126,10 @@ def _register_errors(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
-    from matchmaker import search_cli
+    from matchmaker import search_cli, search_index, search_pages
     from matchmaker.cli import register
 
     register(app)
     search_cli.init_app(app)
+    search_index.init_app(app)
+    search_pages.init_app(app)

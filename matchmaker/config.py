@@ -29,6 +29,8 @@ def from_environment(instance: Path) -> dict:
         "SEARCH_ANALYZER": env.get("SEARCH_ANALYZER", "cjk"),
         # How long a write waits for the embedded index's writer lock before leaving work queued.
         "SEARCH_LOCK_TIMEOUT": float(env.get("SEARCH_LOCK_TIMEOUT", "2")),
+        # Apply changes committed outside a request in this process before a page searches (tests).
+        "SEARCH_SYNC_BEFORE_SEARCH": env.get("SEARCH_SYNC_BEFORE_SEARCH", "0") == "1",
         "REDIS_URL": env.get("REDIS_URL"),
         "CITY_CONFIG": env.get("CITY_CONFIG") or str(Path(__file__).parent / "city" / "zaozhuang.toml"),
         "MODEL_DIR": env.get("MODEL_DIR") or str(instance / "models"),

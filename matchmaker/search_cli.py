@@ -56,6 +56,15 @@ def sync_now(app: Flask | None = None):
         session.close()
 
 
+def sync_all():
+    """Drain the whole outbox now (after an import or seeding); None if the index is unreachable. Never raises."""
+    try:
+        return drain(get_backend(), make_loader())
+    except Exception as e:  # the data is committed; the outbox keeps the changes for `search sync`
+        log.warning("search sync after an import failed, the outbox keeps the changes: %s", e)
+        return None
+
+
 def init_app(app: Flask) -> None:
     """After a request whose transaction queued index changes, apply them (microblog's after_commit idea)."""
     from models import db_session

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import Organization, OrgKind, OrgStatus, db_session
+from models import Organization, OrgKind, db_session
 from search.backend import Document, DocumentSource, Loader
 from search.documents import organization_document
 
@@ -86,9 +86,13 @@ class ModelSource:
 
 
 def organization_source(session: Session) -> ModelSource:
-    """Approved enterprises and institutions (bureaus are not searched), as public documents."""
+    """Enterprises and institutions of every review status (bureaus are not searched), as public documents.
+
+    The bureau's directory lists pending and rejected ones too; any page for other users filters
+    status=approved.
+    """
     return ModelSource(session, Organization, organization_document, "organization",
-                       where=[Organization.status == OrgStatus.APPROVED, Organization.kind != OrgKind.BUREAU])
+                       where=[Organization.kind != OrgKind.BUREAU])
 
 
 register_source("organization", organization_source)

@@ -5,6 +5,7 @@ SQLite by default; PostgreSQL when TEST_DATABASE_URL is set (the CI runs both).
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from matchmaker import create_app
 from matchmaker.migrate import upgrade
 from models import Base, db_session, get_engine
+from search.backend import SearchBackend, SearchUnavailable
 from tests import factories
 
 
@@ -50,6 +52,8 @@ def app(database_url, tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SEARCH_INDEX_DIR": str(instance / "search"),
+        # Rows made by factories reach the index before a page searches, as a web request's would after it.
+        "SEARCH_SYNC_BEFORE_SEARCH": True,
         "MODEL_DIR": str(instance / "models"),
         "SERVER_NAME": "localhost",
     })
@@ -63,6 +67,14 @@ def _clean_database(request):
     if "app" not in request.fixturenames and "database_url" not in request.fixturenames:
         return
     _clear_tables()
+    if "app" in request.fixturenames:
+        _clear_index(request.getfixturevalue("app"))
+
+
+def _clear_index(app) -> None:
+    """The index follows the tables: a test never finds documents an earlier test left behind."""
+    app.extensions.pop("search", None)
+    shutil.rmtree(app.config["SEARCH_INDEX_DIR"], ignore_errors=True)
 
 
 def _clear_tables() -> None:
@@ -115,3 +127,24 @@ def login_as(app):
 def world(ctx):
     """A small world with one of each role, for permission tests."""
     return factories.small_world()
+
+
+class DownBackend(SearchBackend):
+    """A search backend whose every call fails as an unreachable engine does."""
+
+    name = "down"
+
+    def _fail(self, *args, **kwargs):
+        raise SearchUnavailable("the search engine does not answer")
+
+    index = delete = apply = search = rebuild = count = _fail
+
+    def ping(self) -> bool:
+        return False
+
+
+@pytest.fixture
+def search_down(app):
+    """The app's search backend is down for this test (the next test gets a working one again)."""
+    app.extensions["search"] = DownBackend()
+    return app.extensions["search"]

@@ -21,6 +21,13 @@ def review_scope(user) -> sa.Select:
     return q
 
 
+def directory_scope(user) -> dict[str, str]:
+    """The same scope as review_scope, as search filters: a district bureau finds its district's enterprises."""
+    if user.org.district is not None:
+        return {"kind": OrgKind.ENTERPRISE.value, "district": user.org.district}
+    return {}
+
+
 def pending_organizations(user) -> list[Organization]:
     q = review_scope(user).where(Organization.status == OrgStatus.PENDING).order_by(Organization.created_at)
     return list(db_session.scalars(q))

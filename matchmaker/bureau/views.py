@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from matchmaker import search_pages
 from matchmaker.bureau import services
 from matchmaker.bureau.forms import InstitutionForm, ReviewForm
 from matchmaker.permissions import get_visible_or_404, role_required
@@ -18,15 +19,24 @@ def reviews():
     return render_template("bureau/reviews.html", pending=services.pending_organizations(current_user))
 
 
+DIRECTORY_KEYS = ("kind", "status", "district", "cluster")
+PER_PAGE = 30
+
+
 @bp.route("/organizations")
 @role_required(OrgKind.BUREAU)
 def organizations():
-    page = max(request.args.get("page", 1, type=int), 1)
-    kind = request.args.get("kind") or None
-    status = request.args.get("status") or None
-    text = (request.args.get("q") or "").strip()[:50] or None
-    rows, total = services.organizations_in_scope(current_user, kind=kind, status=status, text=text, page=page)
-    return render_template("bureau/organizations.html", rows=rows, total=total, page=page, per_page=30)
+    args = request.args
+
+    def fallback(page, per_page):
+        return services.organizations_in_scope(
+            current_user, kind=args.get("kind") or None, status=args.get("status") or None,
+            text=(args.get("q") or "").strip()[:50] or None, page=page, per_page=per_page)
+
+    listing = search_pages.run(args, doc_type="organization", model=Organization, keys=DIRECTORY_KEYS,
+                               facets=DIRECTORY_KEYS, fixed=services.directory_scope(current_user),
+                               fallback=fallback, per_page=PER_PAGE)
+    return render_template("bureau/organizations.html", listing=listing, rows=listing.rows)
 
 
 @bp.route("/organizations/<ref>", methods=["GET", "POST"])

@@ -5,13 +5,16 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
 
+from matchmaker import search_pages
 from matchmaker.catalog import services
 from matchmaker.catalog.forms import ProductForm
 from matchmaker.catalog.records import response_record
 from matchmaker.catalog.services import ProductError, ProductFilters
 from matchmaker.permissions import can_edit, get_visible_or_404, role_required
 from models import OrgKind, Product, db_session
+from search.documents import ANY
 
 bp = Blueprint("catalog", __name__)
 INSTITUTIONS = (OrgKind.BANK, OrgKind.FUND, OrgKind.GUARANTOR)
@@ -22,13 +25,45 @@ def _city():
     return current_app.extensions["city"]
 
 
+# The supermarket's facet filters; a product that names no district (cluster, size, purpose) serves them all.
+PRODUCT_KEYS = ("kind", "district", "cluster", "size", "purpose", "collateral", "tag")
+SERVES_ALL = ("district", "cluster", "size", "purpose")
+
+
+def _clean_filters(filters: ProductFilters):
+    """The chosen filters as the index holds them: unknown values dropped (as before), 不限 added where it serves."""
+
+    def widen(_chosen: dict) -> dict:
+        out = {}
+        for key in PRODUCT_KEYS:
+            value = getattr(filters, key)
+            if value is not None:
+                out[key] = [value, ANY] if key in SERVES_ALL else [value]
+        return out
+
+    return widen
+
+
 @bp.route("/products/")
 def index():
     filters = ProductFilters.from_args(request.args, _city())
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows, total = services.browse(filters, page=page, per_page=PER_PAGE)
-    return render_template("catalog/index.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
-                           filters=filters, tags=services.SUGGESTED_TAGS)
+    if filters.org_kind:
+        # The index does not know the institution's kind: that one filter is answered by the database.
+        page = max(request.args.get("page", 1, type=int), 1)
+        rows, total = services.browse(filters, page=page, per_page=PER_PAGE)
+        listing = search_pages.Listing(rows, total, page, PER_PAGE, text=filters.q or "",
+                                       sort=request.args.get("sort") or "relevance")
+    else:
+        listing = search_pages.run(
+            request.args, doc_type="product", model=Product, keys=PRODUCT_KEYS, facets=PRODUCT_KEYS,
+            extra=("amount", "org_kind"), fixed={"status": "active"}, widen=_clean_filters(filters),
+            ranges={"amount": (filters.amount, filters.amount)} if filters.amount is not None else {},
+            fallback=lambda page, per_page: services.browse(filters, page=page, per_page=per_page),
+            options=[joinedload(Product.org)], per_page=PER_PAGE,
+        )
+        listing.widened = SERVES_ALL
+    return render_template("catalog/index.html", listing=listing, rows=listing.rows, filters=filters,
+                           tags=services.SUGGESTED_TAGS)
 
 
 @bp.route("/products/<ref>")

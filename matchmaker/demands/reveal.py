@@ -67,14 +67,27 @@ class EnterpriseCard:
     contact_phone: str | None = None
 
 
-def enterprise_card(user, demand: Demand) -> EnterpriseCard:
-    """The enterprise as `user` may see it: templates get this, never the organisation itself."""
+def enterprise_cards(user, demands: list[Demand]) -> dict[int, EnterpriseCard]:
+    """enterprise_card of each demand by id, with one disclosure query for a whole list page (not one per row)."""
+    org = getattr(user, "org", None) if getattr(user, "is_authenticated", False) else None
+    if org is None or not (org.is_institution and org.is_approved) or not demands:
+        return {d.id: enterprise_card(user, d) for d in demands}
+    disclosed = set(db_session.scalars(sa.select(DemandDisclosure.demand_id).where(
+        DemandDisclosure.org_id == org.id, DemandDisclosure.demand_id.in_([d.id for d in demands]))))
+    return {d.id: enterprise_card(user, d, revealed=d.id in disclosed or d.org_id == org.id) for d in demands}
+
+
+def enterprise_card(user, demand: Demand, revealed: bool | None = None) -> EnterpriseCard:
+    """The enterprise as `user` may see it: templates get this, never the organisation itself.
+
+    `revealed` is for enterprise_cards, which has already asked can_see_identity's question for a list.
+    """
     org = demand.org
     card = dict(
         district=org.district, cluster=org.industry, size=org.size if org.size else None,
         revenue_band=revenue_band(org.revenue), tags=tuple(org.tags or ()), revealed=False,
     )
-    if can_see_identity(user, demand):
+    if can_see_identity(user, demand) if revealed is None else revealed:
         card.update(revealed=True, name=org.name, uscc=org.uscc,
                     contact_name=demand.contact_name or org.contact_name,
                     contact_phone=demand.contact_phone or org.contact_phone)

@@ -6,13 +6,16 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
+from matchmaker import search_pages
 from matchmaker.demands import services
 from matchmaker.demands.forms import ActionForm, BanksForm, BatchForm, BatchItemForm, DemandForm
-from matchmaker.demands.reveal import enterprise_card
+from matchmaker.demands.reveal import enterprise_card, enterprise_cards
 from matchmaker.demands.subsidy import equipment_subsidy, interest_subsidy
 from matchmaker.permissions import can_edit, get_visible_or_404, role_required
 from matchmaker.projects.services import projects_of
+from matchmaker.search_cli import sync_now
 from models import (
     Collateral,
     Demand,
@@ -24,6 +27,7 @@ from models import (
     TechProject,
     db_session,
 )
+from search.documents import AMOUNT_BANDS
 
 bp = Blueprint("demands", __name__, url_prefix="/demands")
 E, B, F, G, U = OrgKind.ENTERPRISE, OrgKind.BANK, OrgKind.FUND, OrgKind.GUARANTOR, OrgKind.BUREAU
@@ -201,19 +205,32 @@ def banks(ref):
 # --- institutions --------------------------------------------------------------------------------
 
 
+# The pool's facet filters; amount and term ranges are read by PoolFilters (a bad number is ignored).
+POOL_KEYS = ("district", "cluster", "purpose", "financing_type", "collateral", "amount_band")
+POOL_RANGES = ("amount_min", "amount_max", "term_min", "term_max")
+
+
 @bp.route("/pool")
 @role_required(B, F, G, U)
 def pool():
-    filters = services.PoolFilters.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
     from matchmaker.offers.services import places_left_many
 
-    rows, total = services.pool_page(filters, page)
-    cards = {d.id: enterprise_card(current_user, d) for d in rows}
-    return render_template("demands/pool.html", rows=rows, cards=cards, total=total, page=page, per_page=20,
-                           places=places_left_many([d.id for d in rows]),
+    if services.expire_demands():
+        sync_now()  # expired demands leave the index before this page searches it
+    filters = services.PoolFilters.from_args(request.args)
+    listing = search_pages.run(
+        request.args, doc_type="demand", model=Demand, keys=POOL_KEYS, facets=POOL_KEYS, extra=POOL_RANGES,
+        # The pool is published demands only, whoever looks: drafts and returned ones are the enterprise's.
+        fixed={"status": "published"},
+        ranges={"amount": (filters.amount_min, filters.amount_max), "term": (filters.term_min, filters.term_max)},
+        fallback=lambda page, per_page: services.pool_page(filters, page, per_page),
+        options=[joinedload(Demand.org)],
+    )
+    cards = enterprise_cards(current_user, listing.rows)
+    return render_template("demands/pool.html", listing=listing, rows=listing.rows, cards=cards,
+                           places=places_left_many([d.id for d in listing.rows]),
                            filters=filters, purposes=list(Purpose), financing_types=list(FinancingType),
-                           collaterals=list(Collateral))
+                           collaterals=list(Collateral), amount_bands=[name for _, name in AMOUNT_BANDS])
 
 
 @bp.route("/inbox")

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from matchmaker.interchange import services
+from matchmaker.search_cli import sync_all
 
 data_cli = AppGroup("data", help="以 JSON Lines 导入、导出平台数据。")
 
@@ -32,6 +33,10 @@ def import_command(path, as_json):
         sys.exit(1)
     summary = "，".join(f"{k} {v}" for k, v in report.counts.items()) or "无数据"
     click.echo(f"导入完成：{summary}", err=True)
+    # The import queued its rows for the search index in its own transaction; apply them now.
+    synced = sync_all()
+    if synced is None or synced.failed:
+        click.echo("搜索索引暂未更新（已留在待同步队列，可稍后运行 flask search sync）。", err=True)
 
 
 @data_cli.command("export")

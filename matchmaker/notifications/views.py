@@ -95,6 +95,11 @@ INSTITUTIONS = (OrgKind.BANK, OrgKind.FUND, OrgKind.GUARANTOR)
 @role_required(*INSTITUTIONS)
 def searches():
     form = SavedSearchForm()
+    if request.method == "GET":
+        # "Save these filters" on the demand pool links here with the pool's filters in the address.
+        for key in saved_searches.FILTER_KEYS:
+            if request.args.get(key):
+                form[key].data = request.args[key]
     if form.validate_on_submit():
         filters = {k: form[k].data for k in saved_searches.FILTER_KEYS}
         try:

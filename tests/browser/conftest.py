@@ -34,8 +34,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url, tmp_path_factory):
-    """gunicorn serving wsgi:app on the test database, as `make serve` does."""
+def live_server(database_url, app, tmp_path_factory):
+    """gunicorn serving wsgi:app on the test database, as `make serve` does.
+
+    It shares the test app's search index directory, so what a test writes and syncs (or reindexes)
+    in its own process is what the live site finds.
+    """
     port = _free_port()
     instance = tmp_path_factory.mktemp("live-instance")
     env = {
@@ -43,7 +47,9 @@ def live_server(database_url, tmp_path_factory):
         "DATABASE_URL": database_url,
         "SECRET_KEY": "browser-tests",
         "RATELIMIT_ENABLED": "0",
-        "SEARCH_INDEX_DIR": str(instance / "search"),
+        "SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
+        # Rows the tests make with factories reach the index before the live site searches it.
+        "SEARCH_SYNC_BEFORE_SEARCH": "1",
         "MODEL_DIR": str(instance / "models"),
     }
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))

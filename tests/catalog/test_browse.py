@@ -145,11 +145,18 @@ def test_unknown_filter_values_are_ignored(shelf, city, client):
     assert client.get("/products/?amount=-5&kind=<script>").status_code == 200
 
 
-def test_text_search_treats_percent_literally(ctx, client):
+def test_text_search_treats_percent_literally(ctx, client, search_down):
+    # The database fallback's LIKE: "%" in the text is the character, not a wildcard.
     bank = factories.make_org(OrgKind.BANK)
     factories.make_product(bank, name="100%保证贷")
-    factories.make_product(bank, name="普通贷款")
-    assert "共 1 个产品" in client.get("/products/", query_string={"q": "%"}).text
+    factories.make_product(bank, name="1000万普通贷款")
+    text = client.get("/products/", query_string={"q": "100%"}).text
+    assert "共 1 个产品" in text and "搜索服务暂时不可用" in text
+
+
+def test_a_text_without_words_gets_a_message(ctx, client):
+    text = client.get("/products/", query_string={"q": "%"}).text
+    assert "搜索词中没有可检索的文字或数字" in text and 'id="search-error"' in text
 
 
 def test_product_page_is_public_and_shows_the_institution(ctx, client):

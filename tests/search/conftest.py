@@ -69,3 +69,15 @@ def corpus(request, corpus_docs, tmp_path_factory):
     backend.rebuild("demand", corpus_docs)
     yield backend
     cleanup()
+
+
+@pytest.fixture(autouse=True)
+def _explicit_outbox(request):
+    """The outbox tests count the rows they enqueue themselves: the app's automatic queueing is off there."""
+    if request.module.__name__.rsplit(".", 1)[-1] not in ("test_sync", "test_cli") or "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    app.config["SEARCH_QUEUE_CHANGES"] = False
+    yield
+    app.config["SEARCH_QUEUE_CHANGES"] = True

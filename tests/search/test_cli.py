@@ -29,7 +29,8 @@ def test_reindex_then_query_as_json(app, empty_index):
     result = _run(app, "reindex", "--type", "organization")
     assert result.exit_code == 0 and result.stdout == ""
     assert "organization：已索引 3 条" in result.stderr
-    assert json.loads(_run(app, "reindex", "--json").stdout) == {"indexed": {"organization": 3}}
+    assert json.loads(_run(app, "reindex", "--json").stdout) == {"indexed": {"organization": 3, "demand": 0,
+                                                                          "product": 0}}
 
     result = _run(app, "query", "枣庄银行", "--type", "organization", "--filter", "district=滕州市", "--json")
     assert result.exit_code == 0
