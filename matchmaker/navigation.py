@@ -27,6 +27,7 @@ class NavItem:
 
 
 NAV: list[NavItem] = [
+    NavItem("工作台", "console.index", (U,), "/console"),
     NavItem("注册审核", "bureau.reviews", (U,), "/bureau/reviews", group="审核"),
     NavItem("需求审核", "demands.review", (U,), "/demands/review", group="审核"),
     NavItem("我的技改项目", "projects.mine", (E,), "/projects"),
