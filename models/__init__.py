@@ -14,6 +14,7 @@ from models.events import (
     RegistrationStatus,
     RequestStatus,
 )
+from models.notices import Notice, NoticeAttachment, NoticeKind
 from models.notifications import Notification, SavedSearch
 from models.organizations import Organization, User, uscc_check_char, valid_uscc
 from models.products import Product, ProductKind, ProductStatus
@@ -30,4 +31,5 @@ __all__ = [
     "Event", "EventKind", "EventStatus", "EVENT_TRANSITIONS", "EventRegistration", "RegistrationStatus",
     "MeetingRequest", "RequestStatus", "Meeting",
     "Product", "ProductKind", "ProductStatus", "Notification", "SavedSearch",
+    "Notice", "NoticeAttachment", "NoticeKind",
 ]
