@@ -20,7 +20,6 @@ from sqlalchemy.orm import aliased
 from matchmaker.demands.subsidy import equipment_subsidy_sql, interest_subsidy_sql
 from models import (
     Demand,
-    DemandHistory,
     DemandStatus,
     Event,
     EventStatus,
@@ -132,17 +131,25 @@ def scope_for(user, start: str | None = None, end: str | None = None, district: 
 
 @dataclass(frozen=True)
 class Dimension:
-    """A breakdown: a grouping column, or (for JSON lists) one predicate per code."""
+    """A breakdown: a column of the enterprise (`org_column`), of the row (`row_column`), or a JSON list."""
 
     key: str
     title: str
-    column: Callable[[Source], sa.ColumnElement] | None = None
+    org_column: Callable[[], sa.ColumnElement] | None = None
+    row_column: Callable[[Source], sa.ColumnElement | None] | None = None
     codes: Callable[[], list[str]] | None = None
     has: Callable[[Source, str], sa.ColumnElement] | None = None
 
     def values(self) -> list[str]:
         """The known values in display order (the city's districts and clusters, the codes)."""
         return self.codes() if self.codes else []
+
+    def row(self, src: Source) -> sa.ColumnElement | None:
+        return self.row_column(src) if self.row_column else None
+
+
+def _orgs_where(cond) -> sa.Select:
+    return sa.select(Organization.id).where(cond)
 
 
 @dataclass
@@ -151,21 +158,26 @@ class Source:
 
     key: str
     title: str
-    # The select the figures start from; it joins whatever the scope and dimensions need.
+    # The select the figures start from (no join to the organisations: see `scoped`).
     base: Callable[[], sa.Select]
-    district: Callable[[], sa.ColumnElement]
+    # The enterprise a row belongs to; None for events, which carry their own district.
+    org: Callable[[], sa.ColumnElement] | None
     time: Callable[[], sa.ColumnElement]
     # "utc": a stored UTC datetime; "local": a date already in the city's calendar.
     time_kind: str
     dims: tuple[str, ...] = ()
     entity: type | None = None
-    # Whether rows with no district (city-wide events) belong to a district's figures.
-    citywide_label: str | None = None
 
-    def scoped(self, scope: Scope, q: sa.Select | None = None, *, period: bool = True) -> sa.Select:
-        q = self.base() if q is None else q
+    def in_district(self, district: str) -> sa.ColumnElement:
+        # The enterprises of a district are a small set: filtering by it beats joining every row.
+        if self.org is None:
+            return Event.district == district
+        return self.org().in_(_orgs_where(Organization.district == district))
+
+    def scoped(self, scope: Scope, q: sa.Select | None = None, *, period: bool = True, metrics=()) -> sa.Select:
+        q = self.base(metrics) if q is None else q
         if scope.district:
-            q = q.where(self.district() == scope.district)
+            q = q.where(self.in_district(scope.district))
         if period:
             lo, hi = self.bounds(scope.start), self.bounds(scope.end)
             q = q.where(self.time() >= lo, self.time() < hi)
@@ -186,73 +198,72 @@ class Source:
         return sa.case(*whens, else_=sa.null())
 
 
-_first_submit = None
+def first_signed():
+    """When each enterprise created its first demand that was signed or funded (for 首贷)."""
+    return (
+        sa.select(Demand.org_id.label("org_id"), sa.func.min(Demand.created_at).label("at"))
+        .where(Demand.status.in_([DemandStatus.SIGNED, DemandStatus.FUNDED]))
+        .group_by(Demand.org_id)
+        .subquery("first_signed")
+    )
 
 
-def first_submit():
-    """When each demand was first submitted for review (its history), as a subquery."""
-    global _first_submit
-    if _first_submit is None:
-        _first_submit = (
-            sa.select(DemandHistory.demand_id, sa.func.min(DemandHistory.at).label("at"))
-            .where(DemandHistory.to_status == DemandStatus.SUBMITTED.value)
-            .group_by(DemandHistory.demand_id)
-            .subquery("first_submit")
-        )
-    return _first_submit
+_first_signed: list[sa.Subquery] = []
+
+
+def _signed():
+    # One subquery object for the base and the expressions that refer to it.
+    if not _first_signed:
+        _first_signed.append(first_signed())
+    return _first_signed[0]
 
 
 def posted_at() -> sa.ColumnElement:
-    # Imported history has no history rows: then the demand's creation time stands for its submission.
-    return sa.func.coalesce(first_submit().c.at, Demand.created_at)
+    # Imported history carries no submission time: then the demand's creation time stands for it.
+    return sa.func.coalesce(Demand.submitted_at, Demand.created_at)
 
 
-def _demands_posted_base() -> sa.Select:
-    fs = first_submit()
-    return (
-        sa.select().select_from(Demand).join(Organization, Demand.org_id == Organization.id)
-        .outerjoin(fs, fs.c.demand_id == Demand.id)
-        .where(sa.or_(fs.c.at.is_not(None),
-                      Demand.status.not_in([DemandStatus.DRAFT, DemandStatus.WITHDRAWN])))
-    )
+def _demands_posted_base(metrics=()) -> sa.Select:
+    q = sa.select().select_from(Demand)
+    if any(m.key == "first_loan" for m in metrics):
+        # Only 首贷 needs each enterprise's first signing; the other figures read a narrow index.
+        signed = _signed()
+        q = q.outerjoin(signed, signed.c.org_id == Demand.org_id)
+    return q.where(sa.or_(Demand.submitted_at.is_not(None),
+                          Demand.status.not_in([DemandStatus.DRAFT, DemandStatus.WITHDRAWN])))
 
 
-def _demands_published_base() -> sa.Select:
-    return (sa.select().select_from(Demand).join(Organization, Demand.org_id == Organization.id)
-            .where(Demand.published_at.is_not(None)))
+def _demands_published_base(metrics=()) -> sa.Select:
+    return sa.select().select_from(Demand).where(Demand.published_at.is_not(None))
 
 
-def _projects_base() -> sa.Select:
-    return sa.select().select_from(TechProject).join(Organization, TechProject.org_id == Organization.id)
+def _projects_base(metrics=()) -> sa.Select:
+    return sa.select().select_from(TechProject)
 
 
-def _events_base() -> sa.Select:
+def _events_base(metrics=()) -> sa.Select:
     return sa.select().select_from(Event).where(Event.status.in_(HELD))
 
 
-def _meetings_base() -> sa.Select:
-    return (
-        sa.select().select_from(Meeting).join(Event, Meeting.event_id == Event.id)
-        .join(Organization, Meeting.enterprise_id == Organization.id)
-        .where(Event.status.in_(HELD))
-    )
+def _meetings_base(metrics=()) -> sa.Select:
+    return (sa.select().select_from(Meeting).join(Event, Meeting.event_id == Event.id)
+            .where(Event.status.in_(HELD)))
 
 
 _ENTERPRISE_DIMS = ("district", "cluster", "purpose", "financing_type", "size")
 
 SOURCES: dict[str, Source] = {
     s.key: s for s in (
-        Source("demands_posted", "提交的融资需求", _demands_posted_base, lambda: Organization.district,
+        Source("demands_posted", "提交的融资需求", _demands_posted_base, lambda: Demand.org_id,
                posted_at, "utc", _ENTERPRISE_DIMS, Demand),
-        Source("demands_published", "发布的融资需求", _demands_published_base, lambda: Organization.district,
+        Source("demands_published", "发布的融资需求", _demands_published_base, lambda: Demand.org_id,
                lambda: Demand.published_at, "utc", _ENTERPRISE_DIMS, Demand),
-        Source("projects", "技改项目", _projects_base, lambda: Organization.district,
+        Source("projects", "技改项目", _projects_base, lambda: TechProject.org_id,
                lambda: TechProject.created_at, "utc", ("district", "cluster", "purpose", "size"), TechProject),
         # An event belongs to the district that organised it; city-wide events only to the city's figures.
-        Source("events", "对接活动", _events_base, lambda: Event.district, lambda: Event.date, "local",
-               ("district",), Event, citywide_label="全市"),
+        Source("events", "对接活动", _events_base, None, lambda: Event.date, "local", ("district",), Event),
         # A meeting's outcome belongs to the enterprise's district, whoever organised the event.
-        Source("meetings", "活动洽谈", _meetings_base, lambda: Organization.district, lambda: Event.date, "local",
+        Source("meetings", "活动洽谈", _meetings_base, lambda: Meeting.enterprise_id, lambda: Event.date, "local",
                ("district", "cluster", "size"), Meeting),
     )
 }
@@ -273,14 +284,35 @@ def _cities():
 
 DIMENSIONS: dict[str, Dimension] = {
     d.key: d for d in (
-        Dimension("district", "区（市）", column=lambda s: s.district(), codes=lambda: list(_cities().districts)),
-        Dimension("cluster", "产业集群", column=lambda s: Organization.industry, codes=lambda: list(_cities().clusters)),
-        Dimension("purpose", "融资用途", column=_purpose_column, codes=lambda: [p.value for p in Purpose]),
+        Dimension("district", "区（市）", org_column=lambda: Organization.district,
+                  row_column=lambda s: Event.district if s.org is None else None,
+                  codes=lambda: list(_cities().districts)),
+        Dimension("cluster", "产业集群", org_column=lambda: Organization.industry,
+                  codes=lambda: list(_cities().clusters)),
+        Dimension("purpose", "融资用途", row_column=_purpose_column, codes=lambda: [p.value for p in Purpose]),
         Dimension("financing_type", "融资方式", codes=lambda: [t.value for t in FinancingType],
                   has=lambda s, code: _json_has(Demand.financing_types, code)),
-        Dimension("size", "企业规模", column=lambda s: Organization.size, codes=lambda: [z.value for z in Size]),
+        Dimension("size", "企业规模", org_column=lambda: Organization.size, codes=lambda: [z.value for z in Size]),
     )
 }
+
+
+def _grouped(src: Source, q: sa.Select, dim: Dimension, exprs: list) -> list[tuple]:
+    """Rows (value, *figures) of `exprs` over `q` grouped by the dimension.
+
+    An enterprise's attribute is grouped in two steps: first per enterprise in the source table,
+    then the few thousand per-enterprise lines by the attribute, so no row is joined on its own.
+    """
+    row = dim.row(src)
+    if row is not None:
+        col = row.label("value")
+        return [tuple(r) for r in db_session.execute(q.add_columns(col, *exprs).group_by(col))]
+    per_org = q.add_columns(src.org().label("org_id"), *[e.label(f"m{i}") for i, e in enumerate(exprs)]) \
+        .group_by(src.org()).subquery("per_org")
+    col = dim.org_column().label("value")
+    outer = (sa.select(col, *[sa.func.sum(per_org.c[f"m{i}"]) for i in range(len(exprs))])
+             .select_from(per_org.join(Organization, Organization.id == per_org.c.org_id)).group_by(col))
+    return [tuple(r) for r in db_session.execute(outer)]
 
 
 def dimension_label(dim: str, value: str | None) -> str:
@@ -292,17 +324,13 @@ def dimension_label(dim: str, value: str | None) -> str:
 # --- metrics ----------------------------------------------------------------------------------------
 
 
-def _earlier_loan_exists():
-    # 首贷: the enterprise has no earlier demand that reached signing or disbursement on the platform.
-    earlier = aliased(Demand)
-    return sa.exists().where(
-        earlier.org_id == Demand.org_id, earlier.id != Demand.id, earlier.created_at < Demand.created_at,
-        earlier.status.in_([DemandStatus.SIGNED, DemandStatus.FUNDED]),
-    )
-
-
 def is_first_loan():
-    return sa.and_(_json_has(Demand.financing_types, FinancingType.LOAN.value), ~_earlier_loan_exists())
+    """首贷: a loan demand of an enterprise with no earlier demand signed or funded on the platform."""
+    # The per-enterprise subquery is joined in the source's base (a correlated subquery per row
+    # would rescan the demands for each of them).
+    signed = _signed()
+    return sa.and_(_json_has(Demand.financing_types, FinancingType.LOAN.value),
+                   sa.or_(signed.c.at.is_(None), signed.c.at >= Demand.created_at))
 
 
 def is_credit_loan():
@@ -367,7 +395,7 @@ BREAKDOWNS: tuple[tuple[str, tuple[str, ...]], ...] = (
                  "intent_amount", "signed_amount", "disbursed_amount")),
     ("purpose", ("demands_posted", "amount_requested", "demands_published")),
     ("financing_type", ("demands_posted", "amount_requested", "demands_published")),
-    ("size", ("demands_posted", "amount_requested", "first_loan", "credit_loan")),
+    ("size", ("demands_posted", "amount_requested", "demands_published")),
 )
 
 
@@ -392,7 +420,7 @@ def totals(scope: Scope, keys=None) -> dict[str, Decimal | int]:
     out = {}
     for src_key, metrics in _by_source(keys or METRIC_BY_KEY).items():
         src = SOURCES[src_key]
-        row = db_session.execute(src.scoped(scope).add_columns(*[m.expr() for m in metrics])).one()
+        row = db_session.execute(src.scoped(scope, metrics=metrics).add_columns(*[m.expr() for m in metrics])).one()
         out.update({m.key: _num(v, m) for m, v in zip(metrics, row, strict=True)})
     return out
 
@@ -403,7 +431,7 @@ def trends(scope: Scope, keys=None) -> dict[str, list]:
     for src_key, metrics in _by_source(keys or METRIC_BY_KEY).items():
         src = SOURCES[src_key]
         bucket = src.month_bucket(scope).label("month")
-        q = src.scoped(scope).add_columns(bucket, *[m.expr() for m in metrics]).group_by(bucket)
+        q = src.scoped(scope, metrics=metrics).add_columns(bucket, *[m.expr() for m in metrics]).group_by(bucket)
         found = {row[0]: row[1:] for row in db_session.execute(q)}
         for i, m in enumerate(metrics):
             out[m.key] = [_num(found[lab][i], m) if lab in found else _num(None, m) for lab in scope.labels]
@@ -418,15 +446,13 @@ def breakdown(scope: Scope, dim_key: str, keys) -> list[dict]:
         src = SOURCES[src_key]
         if dim_key not in src.dims:
             continue
-        if dim.column is not None:
-            col = dim.column(src).label("value")
-            q = src.scoped(scope).add_columns(col, *[m.expr() for m in metrics]).group_by(col)
-            rows = [(r[0], r[1:]) for r in db_session.execute(q)]
+        if dim.has is None:
+            rows = [(r[0], r[1:]) for r in _grouped(src, src.scoped(scope, metrics=metrics), dim, [m.expr() for m in metrics])]
         else:
             # A list column: one filtered aggregate per code, all in one query.
             codes = dim.values()
             cols = [_where_expr(m, dim.has(src, c)) for c in codes for m in metrics]
-            flat = db_session.execute(src.scoped(scope).add_columns(*cols)).one()
+            flat = db_session.execute(src.scoped(scope, metrics=metrics).add_columns(*cols)).one()
             rows = [(c, flat[i * len(metrics):(i + 1) * len(metrics)]) for i, c in enumerate(codes)]
         for value, vals in rows:
             value = None if value is None else str(value)
@@ -478,7 +504,7 @@ def drill_query(scope: Scope, drill: Drill) -> sa.Select:
     if m is None:
         raise LookupError(drill.metric)
     src = SOURCES[m.source]
-    q = src.scoped(scope, src.base().add_columns(src.entity))
+    q = src.scoped(scope, src.base([m]).add_columns(src.entity))
     if m.where:
         q = q.where(m.where())
     if m.value is not None and m.source == "meetings":
@@ -493,11 +519,15 @@ def drill_query(scope: Scope, drill: Drill) -> sa.Select:
         dim = DIMENSIONS.get(drill.dim)
         if dim is None or drill.dim not in src.dims:
             raise LookupError(drill.dim)
-        if dim.column is not None:
-            col = dim.column(src)
-            q = q.where(col.is_(None) if drill.value in (None, "") else col == drill.value)
-        else:
+        if dim.has is not None:
             q = q.where(dim.has(src, drill.value or ""))
+        else:
+            col = dim.row(src)
+            is_value = (lambda c: c.is_(None)) if drill.value in (None, "") else (lambda c: c == drill.value)
+            if col is not None:
+                q = q.where(is_value(col))
+            else:
+                q = q.where(src.org().in_(_orgs_where(is_value(dim.org_column()))))
     return q.order_by(src.time().desc(), src.entity.id.desc())
 
 
@@ -546,10 +576,9 @@ def ledger_summary(scope: Scope) -> dict:
     equipment, interest = _money(row[4]), _money(interest)
     by = {}
     for dim_key in ("district", "cluster"):
-        col = DIMENSIONS[dim_key].column(src).label("value")
-        q = base.add_columns(col, sa.func.count(TechProject.id), sa.func.sum(TechProject.total_investment),
-                             sa.func.count(sa.case((problem, 1)))).group_by(col)
-        found = {r[0]: r[1:] for r in db_session.execute(q)}
+        found = {r[0]: r[1:] for r in _grouped(src, base, DIMENSIONS[dim_key], [
+            sa.func.count(TechProject.id), sa.func.sum(TechProject.total_investment),
+            sa.func.count(sa.case((problem, 1)))])}
         order = [v for v in DIMENSIONS[dim_key].values() if v in found or not scope.district or dim_key != "district"]
         order += [v for v in found if v not in order]
         by[dim_key] = [{"value": v, "label": dimension_label(dim_key, v), "projects": found.get(v, (0,))[0],

@@ -50,9 +50,9 @@ def build() -> History:
     # 2026-10-31T15:59:59Z is still 31 October, 23:59:59 local.
     demand("d4", a2, amount=D(2000), purpose="green", financing_types=["equity"], collateral=["none"],
            status="published", created_at=utc("2026-10-31T15:59:59"), published_at=utc("2026-11-02T01:00"))
-    # Created in September as a draft, submitted in October (its history says so), then returned.
+    # Created in September as a draft, submitted in October, then returned.
     d5 = demand("d5", b1, amount=D(800), purpose="smart_upgrade", financing_types=["loan"], collateral=["ip"],
-                status="returned", created_at=utc("2026-09-20T02:00"))
+                status="returned", created_at=utc("2026-09-20T02:00"), submitted_at=utc("2026-10-05T03:00"))
     db_session.add_all([
         DemandHistory(demand=d5, action="submit", from_status="draft", to_status="submitted",
                       at=utc("2026-10-05T03:00")),
