@@ -383,6 +383,9 @@ METRICS: list[Metric] = [
 ]
 METRIC_BY_KEY = {m.key: m for m in METRICS}
 
+# The monthly series the page draws and tabulates (the shares' parts are shown as totals only).
+TREND_KEYS = [k for k in METRIC_BY_KEY if k not in ("first_loan", "credit_loan")]
+
 # Shares shown next to the figures: numerator and denominator metric keys.
 SHARES = (("first_loan_share", "首贷需求占比", "first_loan", "demands_posted"),
           ("credit_loan_share", "信用贷需求占比", "credit_loan", "demands_posted"))
@@ -639,7 +642,7 @@ def console(scope: Scope) -> dict:
     return {
         "scope": scope,
         "totals": total,
-        "trends": trends(scope),
+        "trends": trends(scope, TREND_KEYS),
         "shares": shares(total),
         "breakdowns": [{"dim": d, "title": DIMENSIONS[d].title, "metrics": list(keys),
                         "rows": breakdown(scope, d, keys)}

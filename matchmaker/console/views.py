@@ -71,10 +71,14 @@ def monthly_report():
 
 def _chart_data(data: dict, scope: services.Scope) -> dict:
     """What console.js draws: plain numbers, labels and the drill-down link of every point."""
+    from urllib.parse import urlencode
+
     from flask import url_for
 
+    base = url_for("console.drill") + "?" + urlencode(scope.args())
+
     def link(metric, **kw):
-        return url_for("console.drill", metric=metric, **scope.args(), **kw)
+        return f"{base}&{urlencode({'metric': metric, **kw})}"
 
     trend_keys = [("demands_posted", "demands_published"), ("amount_requested", "amount_published"),
                   ("intent_amount", "signed_amount", "disbursed_amount")]

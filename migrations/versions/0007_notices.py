@@ -55,7 +55,7 @@ def upgrade():
     with op.batch_alter_table('demands', schema=None) as batch_op:
         batch_op.add_column(sa.Column('submitted_at', sa.DateTime(), nullable=True))
         batch_op.create_index('ix_demands_console_published', ['published_at', 'status', 'org_id', 'purpose', 'amount', 'created_at'], unique=False)
-        batch_op.create_index('ix_demands_console_submitted', ['submitted_at', 'created_at', 'status', 'org_id', 'purpose', 'amount'], unique=False)
+        batch_op.create_index('ix_demands_console_submitted', ['org_id', 'submitted_at', 'created_at', 'status', 'purpose', 'amount'], unique=False)
 
     # ### end Alembic commands ###
     # Demands submitted before this revision: their first submission is in their history.

@@ -146,3 +146,20 @@ def test_period_errors(hist):
         services.scope_for(hist.city_bureau, "2020-01", "2026-12")
     with pytest.raises(LookupError):
         services.scope_for(hist.tengzhou_bureau, district="薛城区")
+
+
+def test_submitting_through_the_life_cycle_dates_the_demand_and_the_console_counts_it(world):
+    from matchmaker.demands import services as demands
+    from tests import factories
+
+    d = factories.make_demand(world.enterprise.org, status="draft", created_at=H.utc("2026-08-01T02:00"))
+    demands.act(world.enterprise, d, "submit")
+    assert d.submitted_at is not None and d.submitted_at > d.created_at
+    month = services.local_month(d.submitted_at).strftime("%Y-%m")
+    s = services.scope_for(world.city_bureau, month, month)
+    assert services.totals(s, ["demands_posted"]) == {"demands_posted": 1}
+    # Returned and submitted again: still counted once, in the month of the first submission.
+    demands.act(world.district_bureau, d, "return", "请补充材料")
+    first = d.submitted_at
+    demands.act(world.enterprise, d, "submit")
+    assert d.submitted_at == first
