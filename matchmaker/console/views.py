@@ -13,13 +13,16 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 
 def _scope(args):
     """The scope from the query string: 404 for another district, None plus a message for a bad period."""
+    district = args.get("district") or None
     try:
-        return services.scope_for(current_user, args.get("start") or None, args.get("end") or None,
-                                  args.get("district") or None), None
+        try:
+            return services.scope_for(current_user, args.get("start") or None, args.get("end") or None,
+                                      district), None
+        except services.ConsoleError as e:
+            # A bad period or district: the default period of the user's own reach, with the message.
+            return services.scope_for(current_user, district=None), str(e)
     except LookupError:
         abort(404)
-    except services.ConsoleError as e:
-        return services.scope_for(current_user, district=args.get("district") or None), str(e)
 
 
 @bp.route("/")

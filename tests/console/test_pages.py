@@ -59,6 +59,7 @@ def test_a_district_bureau_sees_only_its_district(hist, login_as):
     assert c.get("/console/list", query_string={**ARGS, "metric": "demands_posted",
                                                 "district": "薛城区"}).status_code == 404
     assert c.get("/console/report.xlsx", query_string={"month": "2026-10", "district": "薛城区"}).status_code == 404
+    assert c.get("/console/", query_string={"start": "bad", "district": "薛城区"}).status_code == 404
     # Asking for the other district as a breakdown value inside its own scope finds nothing of it.
     html = c.get("/console/list", query_string={**ARGS, "metric": "demands_posted", "dim": "district",
                                                 "value": "薛城区"}).get_data(as_text=True)
@@ -84,6 +85,8 @@ def test_bad_filters_get_a_message_not_an_error(hist, login_as):
     r = c.get("/console/", query_string={"start": "2026-11", "end": "2026-01"})
     assert r.status_code == 200 and "起始月份不能晚于结束月份" in r.get_data(as_text=True)
     assert c.get("/console/list", query_string={**ARGS, "metric": "nonsense"}).status_code == 404
+    r = c.get("/console/", query_string={"district": "北京市"})
+    assert r.status_code == 200 and "不是本市的区" in r.get_data(as_text=True)
 
 
 def test_an_empty_platform_shows_zeros_and_an_explanation(ctx, login_as):
