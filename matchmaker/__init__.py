@@ -63,15 +63,17 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.auth.views import bp as auth_bp
     from matchmaker.bureau.views import bp as bureau_bp
     from matchmaker.catalog.views import bp as catalog_bp
+    from matchmaker.console.views import bp as console_bp
     from matchmaker.demands.views import bp as demands_bp
     from matchmaker.events.views import bp as events_bp
     from matchmaker.home.views import bp as home_bp
+    from matchmaker.notices.views import bp as notices_bp
     from matchmaker.notifications.views import bp as notifications_bp
     from matchmaker.offers.views import bp as offers_bp
     from matchmaker.projects.views import bp as projects_bp
 
     for bp in (home_bp, auth_bp, accounts_bp, bureau_bp, projects_bp, demands_bp, catalog_bp, events_bp,
-               notifications_bp, offers_bp):
+               notifications_bp, offers_bp, console_bp, notices_bp):
         app.register_blueprint(bp)
 
 

@@ -27,6 +27,7 @@ class NavItem:
 
 
 NAV: list[NavItem] = [
+    NavItem("工作台", "console.index", (U,), "/console"),
     NavItem("注册审核", "bureau.reviews", (U,), "/bureau/reviews", group="审核"),
     NavItem("需求审核", "demands.review", (U,), "/demands/review", group="审核"),
     NavItem("我的技改项目", "projects.mine", (E,), "/projects"),
@@ -42,6 +43,7 @@ NAV: list[NavItem] = [
     NavItem("我的产品", "catalog.mine", INSTITUTIONS, "/my-products", group="金融产品"),
     NavItem("需求订阅", "notifications.searches", INSTITUTIONS, "/saved-searches"),
     NavItem("机构名录", "bureau.organizations", (U,), "/bureau/organizations"),
+    NavItem("通知公告", "notices.index", EVERYONE, "/notices", public=True),
     NavItem("消息", "notifications.inbox", EVERYONE, "/inbox", count="unread"),
 ]
 

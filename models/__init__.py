@@ -14,6 +14,7 @@ from models.events import (
     RegistrationStatus,
     RequestStatus,
 )
+from models.notices import Notice, NoticeAttachment, NoticeKind
 from models.notifications import Notification, SavedSearch
 from models.offers import ACTIVE_STATUSES, Deal, Disbursement, Offer, OfferOrigin, OfferStatus
 from models.organizations import Organization, User, uscc_check_char, valid_uscc
@@ -34,4 +35,5 @@ __all__ = [
     "Product", "ProductKind", "ProductStatus", "Notification", "SavedSearch",
     "SearchOutbox", "OutboxOp", "enqueue",
     "Offer", "OfferOrigin", "OfferStatus", "ACTIVE_STATUSES", "Deal", "Disbursement",
+    "Notice", "NoticeAttachment", "NoticeKind",
 ]

@@ -103,6 +103,8 @@ LABELS: dict[str, str] = {
     "active": "在售", "paused": "已暂停", "retired": "已下架",
     # offer status ("submitted", "withdrawn", "expired" read as for demands)
     "requested": "待答复", "accepted": "已接受", "declined": "已拒绝",
+    # notice kinds
+    "event_notice": "活动通知", "policy": "政策发布", "product_promotion": "产品推介",
     "seed": "种子期", "early": "初创期", "growth": "成长期", "mature": "成熟期", "pre_ipo": "Pre-IPO",
 }
 # "equipment" and "guarantee" are both a purpose/collateral and a kind; their labels differ by context.

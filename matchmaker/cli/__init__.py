@@ -5,6 +5,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from matchmaker.console.cli import report_cli
     from matchmaker.demands.cli import demands_cli
     from matchmaker.demo.cli import seed_demo_command
     from matchmaker.events.cli import events_cli
@@ -20,3 +21,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demands_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(offers_cli)
+    app.cli.add_command(report_cli)

@@ -280,6 +280,8 @@ def _apply(demand: Demand, action: str, actor, note: str | None, *, system: bool
         demand.return_reason = note
     elif action == "submit":
         demand.return_reason = None
+        # The bureau console counts a demand in the month it was first submitted.
+        demand.submitted_at = demand.submitted_at or utcnow()
     elif action in ("publish", "reopen"):
         demand.published_at = utcnow()
         if demand.valid_until < local_today():

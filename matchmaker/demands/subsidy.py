@@ -1,11 +1,14 @@
 """Subsidy estimates of policy 三（二）: equipment subsidy (设备奖补) and loan-interest subsidy (贷款贴息).
 
-Pure functions over Decimals; the rates, caps and eligible purposes come from the city's [policy].
+Pure functions over Decimals, and the same rules as SQL expressions for sums over a whole ledger;
+the rates, caps and eligible purposes come from the city's [policy].
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
 
 from models.codes import label
 
@@ -78,3 +81,30 @@ def interest_subsidy(amount: Decimal, rate_percent: Decimal, term_months: int, p
     if raw > cap:
         formula += f"，超过 {_show(cap)} 万元的上限，按 {_show(cap)} 万元计"
     return Estimate(name, subsidy, formula + "。")
+
+
+# --- the same estimates as SQL expressions, for sums over a whole ledger in the database ------------
+
+
+def _sql_money(expr):
+    return sa.func.round(expr, 4)
+
+
+def equipment_subsidy_sql(equipment_investment, purpose, policy: dict):
+    """`equipment_subsidy` per row as an SQL expression (0 when the purpose is not eligible)."""
+    rate = sa.literal(_d(policy["equipment_subsidy_rate"]), sa.Numeric(10, 4))
+    cap = sa.literal(_d(policy["equipment_subsidy_cap"]), sa.Numeric(14, 4))
+    raw = _sql_money(equipment_investment * rate)
+    eligible = purpose.in_(list(policy.get("subsidy_purposes", ())))
+    return sa.case((sa.and_(eligible, raw > cap), cap), (eligible, raw), else_=0)
+
+
+def interest_subsidy_sql(amount, rate_percent, term_months, purpose, policy: dict):
+    """`interest_subsidy` per row as an SQL expression; rows without a rate count 0."""
+    share = sa.literal(_d(policy["interest_subsidy_share"]), sa.Numeric(10, 4))
+    cap = sa.literal(_d(policy["interest_subsidy_cap"]), sa.Numeric(14, 4))
+    twelve_hundred = sa.literal(Decimal(1200), sa.Numeric(10, 0))
+    interest = _sql_money(amount * rate_percent * term_months / twelve_hundred)
+    raw = _sql_money(interest * share)
+    eligible = sa.and_(purpose.in_(list(policy.get("subsidy_purposes", ()))), rate_percent.is_not(None))
+    return sa.case((sa.and_(eligible, raw > cap), cap), (eligible, raw), else_=0)

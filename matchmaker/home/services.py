@@ -29,11 +29,12 @@ def public_figures() -> dict[str, int]:
     # Products on sale are those the public supermarket lists with no filter.
     products = db_session.scalar(sa.select(sa.func.count()).select_from(
         browse_query(ProductFilters()).order_by(None).subquery()))
-    return {
-        "enterprises": counts.get("enterprise", 0),
-        "institutions": counts.get("bank", 0) + counts.get("fund", 0) + counts.get("guarantor", 0),
-        "products": products,
-    }
+    from matchmaker.console.services import headline_figures
+
+    # The headline figures are the console's own definitions, for the whole city and all time.
+    return {**headline_figures(), "products": products,
+            "enterprises": counts.get("enterprise", 0),
+            "institutions": counts.get("bank", 0) + counts.get("fund", 0) + counts.get("guarantor", 0)}
 
 
 def tasks_for(user) -> list[Task]:
@@ -46,6 +47,8 @@ def tasks_for(user) -> list[Task]:
         tasks.append(Task("审核注册申请", len(pending_organizations(user)), url_for("bureau.reviews"),
                           "企业注册后需由所在区工信局审核，金融机构由市工信局审核。"))
         tasks.append(Task("机构名录", None, url_for("bureau.organizations"), "查看辖区内企业和金融机构。"))
+        tasks.append(Task("产融对接工作台", None, url_for("console.index"),
+                          "按月查看需求、项目、活动成效和分区、分产业统计，导出月报。"))
     tasks.extend(_demand_tasks(user))
     tasks.extend(_offer_tasks(user))
     tasks.extend(_event_tasks(user))

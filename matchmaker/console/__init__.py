@@ -1,0 +1,1 @@
+"""The two-level bureau console: figures, drill-downs and the monthly report."""

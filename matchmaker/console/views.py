@@ -1,0 +1,106 @@
+"""The bureau console (工作台): figures, charts, drill-down lists and the monthly workbook."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_login import current_user
+
+from matchmaker.console import report, services
+from matchmaker.permissions import role_required
+from models import OrgKind
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+
+def _scope(args):
+    """The scope from the query string: 404 for another district, None plus a message for a bad period."""
+    district = args.get("district") or None
+    try:
+        try:
+            return services.scope_for(current_user, args.get("start") or None, args.get("end") or None,
+                                      district), None
+        except services.ConsoleError as e:
+            # A bad period or district: the default period of the user's own reach, with the message.
+            return services.scope_for(current_user, district=None), str(e)
+    except LookupError:
+        abort(404)
+
+
+@bp.route("/")
+@role_required(OrgKind.BUREAU)
+def index():
+    scope, error = _scope(request.args)
+    data = services.console(scope)
+    return render_template("console/index.html", data=data, scope=scope, error=error,
+                           metrics=services.METRIC_BY_KEY, chart=_chart_data(data, scope))
+
+
+@bp.route("/list")
+@role_required(OrgKind.BUREAU)
+def drill():
+    scope, error = _scope(request.args)
+    if error:
+        abort(400)
+    d = services.Drill(metric=request.args.get("metric", ""), month=request.args.get("month") or None,
+                       dim=request.args.get("dim") or None, value=request.args.get("value"))
+    page = max(request.args.get("page", 1, type=int), 1)
+    try:
+        rows, total = services.drill_page(scope, d, page)
+    except LookupError:
+        abort(404)
+    except services.ConsoleError:
+        abort(400)
+    metric = services.METRIC_BY_KEY[d.metric]
+    return render_template("console/list.html", rows=rows, total=total, page=page, per_page=50, scope=scope,
+                           drill=d, metric=metric, source=services.SOURCES[metric.source],
+                           value_label=services.dimension_label(d.dim, d.value) if d.dim else None,
+                           dim_title=services.DIMENSIONS[d.dim].title if d.dim else None)
+
+
+@bp.route("/report.xlsx")
+@role_required(OrgKind.BUREAU)
+def monthly_report():
+    month = request.args.get("month") or services.local_month().strftime("%Y-%m")
+    try:
+        scope = services.scope_for(current_user, month, month, request.args.get("district") or None)
+    except LookupError:
+        abort(404)
+    except services.ConsoleError:
+        abort(400)
+    data = report.workbook(scope)
+    name = f"产融对接月报-{month}{'-' + scope.district if scope.district else ''}.xlsx"
+    return send_file(data, as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _chart_data(data: dict, scope: services.Scope) -> dict:
+    """What console.js draws: plain numbers, labels and the drill-down link of every point."""
+    from urllib.parse import urlencode
+
+    from flask import url_for
+
+    base = url_for("console.drill") + "?" + urlencode(scope.args())
+
+    def link(metric, **kw):
+        return f"{base}&{urlencode({'metric': metric, **kw})}"
+
+    trend_keys = [("demands_posted", "demands_published"), ("amount_requested", "amount_published"),
+                  ("intent_amount", "signed_amount", "disbursed_amount")]
+    trends = [{
+        "id": f"trend-{i}",
+        "months": scope.labels,
+        "series": [{"key": k, "name": services.METRIC_BY_KEY[k].title, "unit": services.METRIC_BY_KEY[k].unit,
+                    "data": [float(v) for v in data["trends"][k]],
+                    "links": [link(k, month=m) for m in scope.labels]} for k in keys],
+    } for i, keys in enumerate(trend_keys)]
+    bars = []
+    for b in data["breakdowns"]:
+        keys = [k for k in ("demands_posted", "amount_requested") if k in b["metrics"]]
+        bars.append({
+            "id": f"by-{b['dim']}",
+            "categories": [r["label"] for r in b["rows"]],
+            "series": [{"name": services.METRIC_BY_KEY[k].title, "unit": services.METRIC_BY_KEY[k].unit,
+                        "data": [float(r["figures"].get(k, 0)) for r in b["rows"]],
+                        "links": [link(k, dim=b["dim"], value=r["value"] or "") for r in b["rows"]]}
+                       for k in keys],
+        })
+    return {"trends": trends, "bars": bars}
