@@ -69,9 +69,10 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.notifications.views import bp as notifications_bp
     from matchmaker.offers.views import bp as offers_bp
     from matchmaker.projects.views import bp as projects_bp
+    from matchmaker.ranking.views import bp as ranking_bp
 
     for bp in (home_bp, auth_bp, accounts_bp, bureau_bp, projects_bp, demands_bp, catalog_bp, events_bp,
-               notifications_bp, offers_bp):
+               notifications_bp, offers_bp, ranking_bp):
         app.register_blueprint(bp)
 
 

@@ -1,8 +1,10 @@
 """Loads the ranking library's records from the database in bulk (a few queries, no N+1)."""
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from time import monotonic
 
@@ -16,6 +18,7 @@ from .recommend import Ranker
 from .records import DemandRecord, OutcomeRecord, ProductRecord
 
 _build_lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 # Offers the institution really made (an application still waiting is the enterprise's ask, not an offer).
 OFFERED_STATUSES = (OfferStatus.SUBMITTED, OfferStatus.ACCEPTED, OfferStatus.WITHDRAWN, OfferStatus.EXPIRED)
@@ -193,3 +196,50 @@ def serving(app=None) -> Serving:
             s = app.extensions["ranking"] = Serving(app.config["MODEL_DIR"])
     s.fresh()
     return s
+
+
+@dataclass
+class PageRecommendations:
+    """What a page shows: (row, Recommendation) pairs, the scorer's name for people and the rule's notice."""
+
+    rows: list[tuple[object, object]]
+    scorer: str
+    notice: str | None
+
+
+def scorer_label(name: str) -> str:
+    """The scorer as a person reads it: "排序模型 v…" or "规则评分"."""
+    return f"排序模型 {name.removeprefix('model ')}" if name.startswith("model ") else "规则评分"
+
+
+def products_for_demand_page(demand: Demand, top: int = 5) -> PageRecommendations | None:
+    """The best products for one of the enterprise's demands, with their Product rows; None if ranking failed.
+
+    The page must render whatever happens to the model or the history, so failures are logged, not raised.
+    """
+    try:
+        s = serving()
+        recs = s.ranker.for_demand(demand_record(demand), s.products(), top)
+        rows = {p.ref: p for p in db_session.scalars(
+            sa.select(Product).options(joinedload(Product.org)).where(Product.ref.in_([i.ref for i in recs.items])))}
+        return PageRecommendations([(rows[i.ref], i) for i in recs.items if i.ref in rows],
+                                   scorer_label(recs.scorer), recs.notice)
+    except Exception:
+        log.exception("recommendations for demand %s failed", demand.ref)
+        return None
+
+
+def demands_for_institution_page(org: Organization, top: int = 20) -> PageRecommendations | None:
+    """The best pool demands for an institution, with their Demand rows; None if ranking failed (logged)."""
+    try:
+        s = serving()
+        products = s.products()
+        own = products.take([j for j, o in enumerate(products.org_refs) if o == org.ref])
+        recs = s.ranker.for_institution(org.ref, s.pool(), own, top)
+        rows = {d.ref: d for d in db_session.scalars(
+            _demand_query().where(Demand.ref.in_([i.ref for i in recs.items]))).unique()}
+        return PageRecommendations([(rows[i.ref], i) for i in recs.items if i.ref in rows],
+                                   scorer_label(recs.scorer), recs.notice)
+    except Exception:
+        log.exception("recommendations for institution %s failed", org.ref)
+        return None

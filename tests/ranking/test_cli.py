@@ -79,6 +79,12 @@ def test_seed_demo_model_beats_rule_and_text_and_json_shapes(demo, model_dir, ca
     assert items and all(i["ref"].startswith("demo-dm-") and i["org"].startswith("demo-ent-") and i["reasons"]
                          for i in items)
 
+    # The pages name the model in use.
+    client = demo.test_client()
+    assert client.post("/login", data={"username": "bank", "password": "demo2026"}).status_code == 302
+    page = client.get("/recommended")
+    assert page.status_code == 200 and "排序模型 v" in page.text and "class=\"small mb-0 mt-1 reasons\"" in page.text
+
     # A corrupted artifact: the rule takes over and the failure is logged.
     current_model_file(model_dir).write_bytes(b"not a model")
     clear_cache()
