@@ -44,6 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_templates(app)
     _register_errors(app)
     _register_commands(app)
+    from matchmaker.ranking.data import install_pair_scorer
+
+    install_pair_scorer()
 
     @app.teardown_appcontext
     def _remove_session(_exc=None):

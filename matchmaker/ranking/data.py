@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from models import Deal, Demand, Disbursement, Offer, OfferStatus, Organization,
 
 from .recommend import Ranker
 from .records import DemandRecord, OutcomeRecord, ProductRecord
+from .rule import RULE_WEIGHTS
 
 _build_lock = threading.Lock()
 log = logging.getLogger(__name__)
@@ -243,3 +245,45 @@ def demands_for_institution_page(org: Organization, top: int = 20) -> PageRecomm
     except Exception:
         log.exception("recommendations for institution %s failed", org.ref)
         return None
+
+
+def ranking_pair_scorer(enterprise: Organization, institution: Organization, city) -> tuple[float, list[str]]:
+    """Events' pair scorer: the institution's best product for the enterprise's published demands, in [0, 1].
+
+    Same signature as `matchmaker.events.pairing.rule_score`, which still answers when the enterprise
+    brings no demand, the institution has no product, or ranking fails (logged).
+    """
+    from matchmaker.events.pairing import rule_score
+
+    demands = db_session.scalars(_demand_query().where(
+        Demand.org_id == enterprise.id, Demand.status == "published").order_by(Demand.ref)).unique().all()
+    if not demands:
+        return rule_score(enterprise, institution, city)
+    try:
+        s = serving()
+        products = s.products()
+        own = [j for j, o in enumerate(products.org_refs) if o == institution.ref]
+        if not own:
+            return rule_score(enterprise, institution, city)
+        table = products.take(own)
+        best = None
+        for demand in demands:
+            recs = s.ranker.for_demand(demand_record(demand), table, 1)
+            if recs.items and (best is None or recs.items[0].score > best[0].score):
+                best = (recs.items[0], demand, recs.scorer)
+    except Exception:
+        log.exception("ranking pair score for %s and %s failed", enterprise.ref, institution.ref)
+        return rule_score(enterprise, institution, city)
+    if best is None:
+        return 0.0, ["该机构暂无符合企业需求准入条件的产品"]
+    item, demand, scorer = best
+    # The rule is a weighted sum (its maximum is the sum of the weights); a model's score is a logit-like number.
+    score = item.score / sum(RULE_WEIGHTS.values()) if scorer == "rule" else 1 / (1 + math.exp(-item.score))
+    return min(max(round(score, 3), 0.0), 1.0), [f"针对“{demand.title}”：{r}" for r in item.reasons[:2]]
+
+
+def install_pair_scorer() -> None:
+    """Make events propose meeting pairs with the ranking (called once at app creation)."""
+    from matchmaker.events.pairing import set_pair_scorer
+
+    set_pair_scorer(ranking_pair_scorer)

@@ -110,3 +110,17 @@ def test_history_loader_grades_offers(market):
     outcomes, demands = load_history()
     assert [o.outcome for o in outcomes] == ["offered", "accepted", "signed"]
     assert {d.ref for d in demands} == {demand.ref}
+
+
+def test_events_pair_scorer_uses_the_ranking(market, city):
+    from matchmaker.events import pairing
+    from matchmaker.ranking.data import ranking_pair_scorer
+
+    assert pairing.pair_scorer() is ranking_pair_scorer or pairing.pair_scorer() is pairing.rule_score
+    ent, bank = market["ent"], market["bank"]
+    score, reasons = ranking_pair_scorer(ent, bank, city)
+    assert 0 < score <= 1 and reasons and market["demand"].title in reasons[0]
+    fund = make_org("fund", district=None)
+    assert ranking_pair_scorer(ent, fund, city) == pairing.rule_score(ent, fund, city)  # no product: the rule
+    lonely = make_enterprise()
+    assert ranking_pair_scorer(lonely, bank, city) == pairing.rule_score(lonely, bank, city)  # no demand: the rule
