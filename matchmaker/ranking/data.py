@@ -145,6 +145,7 @@ def pool_version() -> tuple:
         .where(Demand.status == "published")).one())
 
 
+INSTITUTION_CACHE = 256  # institutions whose last recommendations a worker keeps
 HISTORY_MAX_AGE = 600.0  # seconds: a worker's history snapshot older than this is reloaded on next use
 
 
@@ -158,6 +159,7 @@ class Serving:
         self._lock = threading.Lock()
         self._products: tuple[tuple, object] | None = None
         self._pool: tuple[tuple, object] | None = None
+        self._institutions: dict[tuple, object] = {}
 
     def fresh(self) -> Ranker:
         """The ranker, its history reloaded when older than HISTORY_MAX_AGE."""
@@ -187,6 +189,28 @@ class Serving:
             table = self.ranker.encode_demands(self._pool[1])
             self._pool = (version, table)
             return table
+
+
+    def for_institution(self, org_ref: str, top: int):
+        """An institution's recommendations, cached until the pool, catalogue, history or model changes.
+
+        Scoring the pool for one institution is the expensive request (~100–300 ms for 100,000 demands);
+        the institution reloading its page should not pay it again.
+        """
+        products, pool = self.products(), self.pool()
+        scorer = self.ranker.scorer()
+        key = (org_ref, top, self._products[0], self._pool[0], self.loaded_at, scorer.name)
+        with self._lock:
+            hit = self._institutions.get(key)
+        if hit is not None:
+            return hit
+        own = products.take([j for j, o in enumerate(products.org_refs) if o == org_ref])
+        recs = self.ranker.for_institution(org_ref, pool, own, top)
+        with self._lock:
+            if len(self._institutions) >= INSTITUTION_CACHE:
+                self._institutions.pop(next(iter(self._institutions)))
+            self._institutions[key] = recs
+        return recs
 
 
 def serving(app=None) -> Serving:
@@ -234,10 +258,7 @@ def products_for_demand_page(demand: Demand, top: int = 5) -> PageRecommendation
 def demands_for_institution_page(org: Organization, top: int = 20) -> PageRecommendations | None:
     """The best pool demands for an institution, with their Demand rows; None if ranking failed (logged)."""
     try:
-        s = serving()
-        products = s.products()
-        own = products.take([j for j, o in enumerate(products.org_refs) if o == org.ref])
-        recs = s.ranker.for_institution(org.ref, s.pool(), own, top)
+        recs = serving().for_institution(org.ref, top)
         rows = {d.ref: d for d in db_session.scalars(
             _demand_query().where(Demand.ref.in_([i.ref for i in recs.items]))).unique()}
         return PageRecommendations([(rows[i.ref], i) for i in recs.items if i.ref in rows],
