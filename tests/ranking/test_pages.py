@@ -124,3 +124,39 @@ def test_events_pair_scorer_uses_the_ranking(market, city):
     assert ranking_pair_scorer(ent, fund, city) == pairing.rule_score(ent, fund, city)  # no product: the rule
     lonely = make_enterprise()
     assert ranking_pair_scorer(lonely, bank, city) == pairing.rule_score(lonely, bank, city)  # no demand: the rule
+
+
+def test_loaders_run_a_few_queries_whatever_the_size(market):
+    import sqlalchemy as sa
+
+    from matchmaker.ranking.data import load_history, load_training_set
+    from models import get_engine
+
+    bank, product = market["bank"], market["product"]
+    now = utcnow()
+    for k in range(12):
+        demand = make_demand(make_enterprise(), status="published", commit=False)
+        db_session.add(Offer(ref=f"of-n{k}", demand=demand, org=bank, product=product, origin="bid", kind="loan",
+                             status="expired", created_at=now - timedelta(days=k + 1)))
+    db_session.commit()
+    db_session.expunge_all()
+    statements = []
+
+    def spy(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(get_engine(), "before_cursor_execute", spy)
+    try:
+        demands, products, outcomes = load_training_set()
+        history = load_history()
+    finally:
+        sa.event.remove(get_engine(), "before_cursor_execute", spy)
+    assert len(demands) == 13 and len(outcomes) == 12 and len(history[1]) == 12
+    assert len(statements) <= 10, statements
+
+
+def test_institution_recommendations_follow_the_pool(market, login_as):
+    client = login_as(market["bank_user"])
+    assert "新发布的生产线扩能需求" not in client.get("/recommended").text
+    make_demand(make_enterprise(), status="published", title="新发布的生产线扩能需求")
+    assert "新发布的生产线扩能需求" in client.get("/recommended").text  # the cache saw the pool change
