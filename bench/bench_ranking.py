@@ -79,15 +79,6 @@ def _latency(ranker: Ranker, big, n_demands: int, n_institutions: int, seed: int
         finally:
             model_module.SHORTLIST_SHARE = saved
         out["institution_top50_shortlist_0.1"] = small
-        # Before/after of the coarse-trees stage, in the same run: every shortlisted row through every tree.
-        saved = model_module.COARSE_TREES
-        model_module.COARSE_TREES = 10**9
-        try:
-            full = _measure([lambda o=o: ranker.for_institution(o, demands, own[o], 50, now=now) for o in picked])
-            full.update(_recall(ranker, demands, own, picked, now))
-        finally:
-            model_module.COARSE_TREES = saved
-        out["institution_top50_without_coarse_trees"] = full
     return out
 
 

@@ -38,11 +38,6 @@ MIN_QUERIES = 50  # labelled demands before the split; fewer and the rule score 
 # 25% shortlist keeps 99% of the model's own top 50 (the benchmark measures this recall).
 SHORTLIST_MIN = 20_000
 SHORTLIST_SHARE = 0.25
-# Within the shortlist, the first COARSE_TREES trees (their sum is a coarse score) pick the best
-# REFINE_FACTOR × keep rows, and only those go through every tree: tree work was most of an
-# institution's request (about 60,000 rows × 55 trees). The benchmark measures what this costs in recall.
-COARSE_TREES = 12
-REFINE_FACTOR = 4
 FORMAT = 1
 MODEL_FILE = "model.skops"
 META_FILE = "meta.json"
@@ -261,24 +256,8 @@ class RankingModel:
         # Sorted, so the rows are gathered in memory order.
         short = np.sort(np.argpartition(-approx, size)[:size])
         out = np.full(len(X), -np.inf)
-        refine = REFINE_FACTOR * keep
-        coarse = self._coarse(X[short]) if refine < size else None
-        if coarse is None:
-            out[short] = self.score(X[short])
-            return out
-        best = np.sort(short[np.argpartition(-coarse, refine)[:refine]])
-        out[best] = self.score(X[best])
+        out[short] = self.score(X[short])
         return out
-
-    def _coarse(self, X: np.ndarray) -> np.ndarray | None:
-        """The sum of the first COARSE_TREES trees (None when the model has no more trees than that)."""
-        if not hasattr(self.estimator, "staged_predict") or getattr(self.estimator, "n_iter_", 0) <= COARSE_TREES:
-            return None
-        with _one_thread():
-            for k, stage in enumerate(self.estimator.staged_predict(X), 1):
-                if k == COARSE_TREES:
-                    return stage
-        return None
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Each feature's local contribution: the score minus the score with that feature at its training mean.

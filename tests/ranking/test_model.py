@@ -149,11 +149,7 @@ def test_the_shortlist_keeps_the_models_own_top(world, trained, monkeypatch):
         exact = trained.score(X)
         fast = trained.rank_scores(X, 20, own.kind_code[pi])
         kept = np.isfinite(fast)
-        shortlist = max(100, int(model_module.SHORTLIST_SHARE * len(X)))
-        refine = model_module.REFINE_FACTOR * 20
-        if getattr(trained.estimator, "n_iter_", 0) > model_module.COARSE_TREES and refine < shortlist:
-            shortlist = refine  # the coarse trees narrow the shortlist before every tree runs
-        assert kept.sum() == shortlist
+        assert kept.sum() == max(100, int(model_module.SHORTLIST_SHARE * len(X)))
         assert np.array_equal(fast[kept], exact[kept])
         top_exact = set(np.argsort(-exact)[:20].tolist())
         top_fast = set(np.argsort(-fast)[:20].tolist())
