@@ -190,7 +190,6 @@ class Serving:
             self._pool = (version, table)
             return table
 
-
     def for_institution(self, org_ref: str, top: int):
         """An institution's recommendations, cached until the pool, catalogue, history or model changes.
 
