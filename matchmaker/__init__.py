@@ -44,6 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_templates(app)
     _register_errors(app)
     _register_commands(app)
+    from matchmaker.ranking.data import install_pair_scorer
+
+    install_pair_scorer()
 
     @app.teardown_appcontext
     def _remove_session(_exc=None):
@@ -71,9 +74,10 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.notifications.views import bp as notifications_bp
     from matchmaker.offers.views import bp as offers_bp
     from matchmaker.projects.views import bp as projects_bp
+    from matchmaker.ranking.views import bp as ranking_bp
 
     for bp in (home_bp, auth_bp, accounts_bp, bureau_bp, projects_bp, demands_bp, catalog_bp, events_bp,
-               notifications_bp, offers_bp, console_bp, notices_bp):
+               notifications_bp, offers_bp, console_bp, notices_bp, ranking_bp):
         app.register_blueprint(bp)
 
 

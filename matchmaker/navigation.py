@@ -33,6 +33,7 @@ NAV: list[NavItem] = [
     NavItem("我的技改项目", "projects.mine", (E,), "/projects"),
     NavItem("我的融资需求", "demands.mine", (E,), "/demands/mine"),
     NavItem("需求项目库", "demands.pool", (B, F, G, U), "/demands/pool"),
+    NavItem("为您推荐", "ranking.recommended", INSTITUTIONS, "/recommended"),
     NavItem("申请与方案", "offers.mine", (E, B, F, G), "/offers/", group="对接"),
     NavItem("逾期未答复", "offers.overdue", (U,), "/offers/overdue", group="审核"),
     NavItem("项目台账", "projects.ledger_page", (U,), "/projects/ledger"),

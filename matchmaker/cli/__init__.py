@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
     from matchmaker.interchange.cli import data_cli
     from matchmaker.migrate import db_cli
     from matchmaker.offers.cli import offers_cli
+    from matchmaker.ranking.cli import ranking_cli
     from matchmaker.search_cli import search_cli
 
     app.cli.add_command(db_cli)
@@ -22,3 +23,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(offers_cli)
     app.cli.add_command(report_cli)
+    app.cli.add_command(ranking_cli)

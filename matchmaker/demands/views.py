@@ -15,6 +15,7 @@ from matchmaker.demands.reveal import enterprise_card, enterprise_cards
 from matchmaker.demands.subsidy import equipment_subsidy, interest_subsidy
 from matchmaker.permissions import can_edit, get_visible_or_404, role_required
 from matchmaker.projects.services import projects_of
+from matchmaker.ranking.data import products_for_demand_page
 from matchmaker.search_cli import sync_now
 from models import (
     Collateral,
@@ -139,6 +140,8 @@ def detail(ref):
         can_edit=can_edit(current_user, demand), estimates=estimates, rate=rate,
         # The project's details are the enterprise's and its bureau's; others get the demand only.
         show_project=owner or bureau, banks_limit=services.banks_limit(),
+        show_recommendations=owner and demand.status == "published",
+        recs=products_for_demand_page(demand) if owner and demand.status == "published" else None,
     )
 
 

@@ -1,12 +1,13 @@
-"""Demo offers over the past year: applications answered in time, late or not yet (some overdue now), bids,
-accepted packages of a loan with a guarantee, signings and several disbursements, consistent with each demand's state."""
+"""Demo offers over the past year, following each institution's hidden tastes: applications, bids, packages, deals."""
 from __future__ import annotations
 
+import math
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from matchmaker.workdays import response_deadline
 from models import (
@@ -37,19 +38,48 @@ class _Maker:
     def __init__(self, rng: random.Random, city, now: datetime):
         self.rng, self.city, self.now = rng, city, now
         self.n_offer = self.n_deal = 0
+        self.any_late = False
         # Kept here, not read back from the session: lazy loads flush it as the seeding goes.
         self.offered: set[int] = set()
         self.disclosed: set[tuple[int, int]] = set()
-        products = db_session.scalars(sa.select(Product).where(Product.status == ProductStatus.ACTIVE)
-                                      .order_by(Product.ref)).all()
+        products = db_session.scalars(sa.select(Product).options(joinedload(Product.org))
+                                      .where(Product.status == ProductStatus.ACTIVE).order_by(Product.ref)).all()
+        self.products = list(products)
         self.by_kind: dict[ProductKind, list[Product]] = {}
         for p in products:
             self.by_kind.setdefault(p.kind, []).append(p)
+        self.tastes = _tastes(random.Random(rng.random()), {p.org.ref: str(p.org.kind) for p in products}, city)
+        self._fits: dict[int, set[int]] = {}
+        self._encoded = None
+
+    def fits(self, demand: Demand) -> set[int]:
+        """Ids of the products passing the ranking's hard constraints for this demand."""
+        if demand.id not in self._fits:
+            from matchmaker.ranking import FeatureSet, products_for_demand
+            from matchmaker.ranking.data import demand_record, product_record
+
+            if self._encoded is None:
+                records = [product_record(p) for p in self.products]
+                self._fs = FeatureSet().fit_text([r.text for r in records] or [""])
+                self._encoded = self._fs.encode_products(records)
+            table = self._fs.encode_demands([demand_record(demand)])
+            self._fits[demand.id] = {self.products[j].id for j in products_for_demand(table, 0, self._encoded)}
+        return self._fits[demand.id]
+
+    def utility(self, demand: Demand, product: Product) -> float:
+        """What the institution really thinks of the pair (hidden), with some noise."""
+        return _utility(self.tastes[product.org.ref], demand, product) + self.rng.gauss(0, 0.3)
 
     def product(self, kind: ProductKind, demand: Demand, exclude: set[int]) -> Product | None:
         fits = [p for p in self.by_kind.get(kind, []) if p.org_id not in exclude
                 and p.amount_min <= demand.amount and (not p.districts or demand.org.district in p.districts)]
-        return self.rng.choice(fits) if fits else None
+        if not fits:
+            return None
+        # Institutions answer the demands they like: the best pair by hidden taste, among those the
+        # platform's hard constraints allow when there are any.
+        allowed = self.fits(demand)
+        fits = [p for p in fits if p.id in allowed] or fits
+        return max(fits, key=lambda p: self.utility(demand, p))
 
     def offer(self, demand: Demand, product: Product, status: OfferStatus, *, application: bool, at: datetime,
               answered_after: timedelta | None = None, share: Decimal = Decimal(1)) -> Offer:
@@ -133,6 +163,8 @@ def seed_offers(rng: random.Random, city) -> None:
                 o.closed_at = min(start + timedelta(days=20), now)
     # The demo bank always has one application waiting and one overdue to look at.
     _demo_bank_queue(m, demo_bank, demands)
+    for demand in demands:
+        _past_bids(m, demand)
 
 
 def _package(m: _Maker, demand: Demand, start: datetime) -> None:
@@ -192,7 +224,9 @@ def _pool(m: _Maker, demand: Demand, start: datetime, *, first: bool, demo_bank)
             o.decline_reason, o.declined_by, o.closed_at = rng.choice(DECLINE_REASONS), "institution", o.answered_at
         elif roll < 0.45 and (now - at).days > 25:
             # Answered, some of them late (after the 10 working days).
-            late = rng.random() < 0.35
+            # At least one is late, whatever the draw: the demo shows what a late answer looks like.
+            late = rng.random() < 0.35 or not m.any_late
+            m.any_late = True
             after = timedelta(days=rng.randint(15, 24) if late else rng.randint(1, 12))
             o = m.offer(demand, p, OfferStatus.SUBMITTED, application=True, at=at, answered_after=after)
             o.valid_until = max(o.valid_until, (now + timedelta(days=rng.randint(5, 30))).date())
@@ -216,3 +250,68 @@ def _demo_bank_queue(m: _Maker, bank, demands: list[Demand]) -> None:
         at = m.now - (timedelta(days=42) if k == 0 else timedelta(days=2))
         m.offer(demand, products[0], OfferStatus.REQUESTED, application=True, at=at)
         m.disclose(demand, bank, "applied", at)
+
+
+class _Taste:
+    """An institution's hidden preferences, never written anywhere: the ranking model has to find them."""
+
+    def __init__(self, rng: random.Random, kind: str, clusters: list[str], purposes: list[str]):
+        self.kind = kind
+        self.clusters = set(rng.sample(clusters, min(3, len(clusters))))
+        self.purposes = set(rng.sample(purposes, 2))
+        self.amount_aversion = rng.uniform(2.5, 4.0) if kind == "bank" else 1.0
+        self.innovation = 2.5 if kind == "fund" else 0.0
+        self.small_firms = 1.5 if kind == "guarantor" else 0.0
+
+
+def _tastes(rng: random.Random, kinds: dict[str, str], city) -> dict[str, _Taste]:
+    clusters = sorted(set(getattr(city, "emerging_clusters", ())) | set(getattr(city, "traditional_clusters", ())))
+    clusters = clusters or ["高端装备"]
+    purposes = ["smart_upgrade", "equipment", "green", "new_product", "expansion", "rnd"]
+    out = {}
+    for ref in sorted(kinds):
+        out[ref] = _Taste(rng, kinds[ref], clusters, purposes)
+    return out
+
+
+def _utility(taste: _Taste, demand: Demand, product: Product) -> float:
+    org = demand.org
+    u = 1.5 * (org.industry in taste.clusters) + 1.2 * (str(demand.purpose) in taste.purposes)
+    lo, hi = float(product.amount_min or 1) or 1.0, float(product.amount_max or 1e9)
+    pos = (math.log(max(float(demand.amount), 1.0)) - math.log(lo)) / max(math.log(hi) - math.log(lo), 1e-9)
+    u -= taste.amount_aversion * min(max(pos, 0.0), 1.0)
+    tags = set(org.tags or ())
+    u += taste.innovation * (0.8 * ("专精特新" in tags) + 10 * float(org.rd_ratio or 0))
+    u += taste.small_firms * (str(org.size) in ("small", "micro"))
+    return u
+
+
+def _past_bids(m: _Maker, demand: Demand) -> None:
+    """Earlier bids that lapsed or were withdrawn: the institutions that liked the demand, by hidden taste.
+
+    They are no longer active (never over the offer limit) and give the year of offers its density.
+    """
+    rng, now = m.rng, m.now
+    if demand.published_at is None or (now - demand.published_at).days < 12:
+        return
+    taken = {o.org_id for o in demand_offers(demand)}
+    best: dict[int, tuple[float, Product]] = {}
+    for p in m.products:
+        if p.id in m.fits(demand) and p.org_id not in taken:
+            u = m.utility(demand, p)
+            if u > best.get(p.org_id, (-math.inf, None))[0]:
+                best[p.org_id] = (u, p)
+    ranked = sorted(best.values(), key=lambda up: (-up[0], up[1].ref))
+    for k, (u, p) in enumerate(ranked[:3]):
+        if k and u < 0.5:
+            break
+        at = demand.published_at + timedelta(days=rng.randint(1, 8), hours=rng.randint(1, 8))
+        o = m.offer(demand, p, OfferStatus.EXPIRED if rng.random() < 0.7 else OfferStatus.WITHDRAWN,
+                    application=False, at=at)
+        o.closed_at = min(at + timedelta(days=rng.randint(10, 30)), now)
+        o.updated_at = o.closed_at
+
+
+def demand_offers(demand: Demand) -> list[Offer]:
+    """The offers already made on a demand in this seeding (kept in the session, not flushed yet)."""
+    return [o for o in db_session.new if isinstance(o, Offer) and o.demand is demand]

@@ -75,7 +75,7 @@ def seed_projects_and_demands(s: Seeder, city) -> None:
             # The demo login's projects are major ones, so a pushed list always exists to look at.
             project.is_major = project.is_major or i == 0
             _progress(s, project, ent.users[0], bureaus.get(ent.district) or bureaus[None], now)
-            if i == 0 or rng.random() < 0.65:
+            if i == 0 or rng.random() < 0.95:
                 n_demand += 1
                 status = STATUS_CYCLE[(n_demand - 1) % len(STATUS_CYCLE)]
                 demand = _demand(s, ent, project, n_demand, status, now, today, bureaus, banks)
@@ -132,7 +132,8 @@ def _demand(s: Seeder, ent, project, n, status, now, today, bureaus, banks) -> D
     amount = (project.total_investment * rng.randint(20, 80) / 100).quantize(Decimal(10))
     amount = max(amount, Decimal(10))
     purpose = project.category
-    created = now - timedelta(days=rng.randint(5, 150), hours=rng.randint(0, 8))
+    # Spread over a year: the offer history the ranking learns from needs a past to learn from.
+    created = now - timedelta(days=rng.randint(5, 365), hours=rng.randint(0, 8))
     valid_until = (created + timedelta(days=180)).date()
     if status == "expired":
         valid_until = today - timedelta(days=rng.randint(1, 30))
