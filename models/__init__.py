@@ -1,4 +1,5 @@
 """SQLAlchemy models of the platform: one module per domain, the session lives in `models.db`."""
+from models.api_tokens import ApiToken, IdempotencyKey
 from models.audit import AuditEntry, record
 from models.codes import Collateral, DemandStatus, FinancingType, OrgKind, OrgStatus, Purpose, Size, UserRole, label
 from models.db import Base, db_session, get_engine, init_engine
@@ -25,7 +26,7 @@ __all__ = [
     "Base", "db_session", "init_engine", "get_engine",
     "OrgKind", "OrgStatus", "Size", "UserRole", "label",
     "Organization", "User", "valid_uscc", "uscc_check_char",
-    "AuditEntry", "record",
+    "AuditEntry", "record", "ApiToken", "IdempotencyKey",
     "Purpose", "FinancingType", "Collateral", "DemandStatus",
     "TechProject", "ProgressUpdate", "ProblemFollowUp",
     "Demand", "DemandHistory", "DemandDisclosure", "DemandIntendedBank", "PushBatch", "PushBatchItem",
