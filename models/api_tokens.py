@@ -12,10 +12,10 @@ from models.db import Base
 from models.organizations import Organization, User
 from models.types import utcnow
 
-# What a token may do: read everything its organisation's users may read; make and answer offers;
-# record signings and disbursements.
+# What a token may do: read everything its organisation's users may read; make and answer offers and
+# manage the institution's products; record signings and disbursements.
 SCOPES = ("read", "offers", "deals")
-SCOPE_LABELS = {"read": "读取", "offers": "报价与答复", "deals": "签约与放款"}
+SCOPE_LABELS = {"read": "读取", "offers": "报价、答复与产品管理", "deals": "签约与放款"}
 # The visible start of a token ("mm_3f9a…"): enough for a person to tell tokens apart, useless to a thief.
 PREFIX_LEN = 11
 

@@ -254,3 +254,66 @@ class ProductArgs(PageArgs):
 
 
 ProductPageSchema = page_schema(ProductSchema, "ProductPage")
+
+
+def _codes_list(max_items: int = 50) -> fields.List:
+    return fields.List(fields.String(validate=validate.Length(max=50)), load_default=list,
+                       validate=validate.Length(max=max_items))
+
+
+class ProductBodySchema(Strict):
+    """A product's terms; the catalog's own rules check the codes, districts and clusters."""
+
+    kind = fields.String(required=True, validate=_codes(ProductKind))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    amount_min = Decimal(0, MONEY_MAX, exclusive_min=True, required=True)
+    amount_max = Decimal(0, MONEY_MAX, exclusive_min=True, required=True)
+    term_min = fields.Integer(required=True, validate=validate.Range(min=0, max=1000))
+    term_max = fields.Integer(required=True, validate=validate.Range(min=0, max=1000))
+    rate_min = Decimal(0, 36, allow_none=True)
+    rate_max = Decimal(0, 36, allow_none=True)
+    collateral = _codes_list()
+    industries = _codes_list()
+    districts = _codes_list()
+    sizes = _codes_list()
+    purposes = _codes_list()
+    tags = _codes_list()
+    approval_days = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=365))
+    stage = fields.String(allow_none=True, validate=validate.Length(max=32))
+
+
+class ProductStatusSchema(Strict):
+    action = fields.String(required=True, validate=validate.OneOf(["pause", "resume", "retire"]))
+
+
+# --- events ---------------------------------------------------------------------------------------
+
+
+class EventSchema(Schema):
+    ref = fields.String()
+    title = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    date = fields.Date()
+    venue = fields.String(allow_none=True)
+    district = fields.String(allow_none=True)
+    registration = fields.String(allow_none=True, metadata={"description": "本机构的报名状态"})
+
+
+EventPageSchema = page_schema(EventSchema, "EventPage")
+
+
+class AgendaRowSchema(Schema):
+    slot = fields.Integer()
+    start = fields.String()
+    end = fields.String()
+    table_no = fields.Integer(allow_none=True)
+    partner = fields.String(allow_none=True, metadata={"description": "对接的企业（机构看企业名称）"})
+    is_requested = fields.Boolean(allow_none=True)
+
+
+class AgendaSchema(Schema):
+    event = fields.Nested(EventSchema)
+    is_final = fields.Boolean()
+    rows = fields.List(fields.Nested(AgendaRowSchema))

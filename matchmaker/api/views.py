@@ -11,10 +11,12 @@ from matchmaker.api.errors import ApiError
 from matchmaker.catalog import services as catalog
 from matchmaker.demands import services as demands
 from matchmaker.demands.reveal import enterprise_card
+from matchmaker.events import agenda
+from matchmaker.events import services as events
 from matchmaker.extensions import limiter
 from matchmaker.offers import services as offers
 from matchmaker.permissions import can_view
-from models import Deal, Demand, Offer, Organization, Product, db_session
+from models import Deal, Demand, Event, EventRegistration, Offer, Organization, Product, db_session
 
 bp = Blueprint("api_v1", __name__, description="政银企基金对接平台集成接口（机构令牌）")
 bp.before_request(core.authenticate)
@@ -247,6 +249,108 @@ def products(args):
         q = catalog.browse_query(catalog.ProductFilters(kind=args.get("kind")))
     rows, total = _page(q, args)
     return {"items": rows, "total": total, "page": args["page"], "per_page": args["per_page"]}
+
+
+def _product(ref: str, user) -> Product:
+    product = _visible(Product, ref, user)
+    if product.org_id != user.org_id:
+        raise ApiError(404)
+    return product
+
+
+def _product_error(e: catalog.ProductError):
+    fields = {k: v for k, v in e.problems.items() if k} if isinstance(e.problems, dict) else {}
+    raise ApiError(422 if fields else 409, str(e), code="invalid" if fields else "conflict", fields=fields)
+
+
+@bp.route("/products", methods=["POST"])
+@core.idempotent
+@bp.arguments(s.ProductBodySchema)
+@bp.response(201, s.ProductSchema)
+@_errors(400, 401, 403, 409, 422, 429)
+def create_product(body):
+    """发布本机构的产品（立即上架）；支持 Idempotency-Key。"""
+    user = core.require_scope("offers")
+    try:
+        return catalog.create_product(user, body, city=current_app.extensions["city"])
+    except catalog.ProductError as e:
+        _product_error(e)
+
+
+@bp.route("/products/<ref>")
+@bp.response(200, s.ProductSchema)
+@_errors(401, 403, 404, 429)
+def product(ref):
+    """读取一项产品（本机构的任一产品，或他机构在架的产品）。"""
+    return _visible(Product, ref, core.require_scope("read"))
+
+
+@bp.route("/products/<ref>", methods=["PUT"])
+@bp.arguments(s.ProductBodySchema)
+@bp.response(200, s.ProductSchema)
+@_errors(400, 401, 403, 404, 409, 422, 429)
+def update_product(body, ref):
+    """修改本机构产品的条款（整体替换）。"""
+    user = core.require_scope("offers")
+    try:
+        return catalog.update_product(user, _product(ref, user), body, city=current_app.extensions["city"])
+    except catalog.ProductError as e:
+        _product_error(e)
+
+
+@bp.route("/products/<ref>/status", methods=["POST"])
+@bp.arguments(s.ProductStatusSchema)
+@bp.response(200, s.ProductSchema)
+@_errors(400, 401, 403, 404, 409, 422, 429)
+def product_status(body, ref):
+    """暂停（pause）、恢复（resume）或下架（retire）本机构的产品。"""
+    user = core.require_scope("offers")
+    try:
+        return catalog.change_status(user, _product(ref, user), body["action"])
+    except catalog.ProductError as e:
+        _product_error(e)
+
+
+# --- events ---------------------------------------------------------------------------------------
+
+
+def _event_out(event: Event, reg: EventRegistration | None) -> dict:
+    out = {k: getattr(event, k) for k in ("ref", "title", "kind", "status", "date", "venue", "district")}
+    out["registration"] = reg.status if reg else None
+    return out
+
+
+@bp.route("/events")
+@bp.arguments(s.PageArgs, location="query")
+@bp.response(200, s.EventPageSchema)
+@_errors(401, 403, 422, 429)
+def event_list(args):
+    """本机构报名的对接活动（日期最近在前）。"""
+    user = core.require_scope("read")
+    q = (sa.select(Event, EventRegistration).join(EventRegistration, EventRegistration.event_id == Event.id)
+         .where(EventRegistration.org_id == user.org_id).order_by(Event.date.desc(), Event.id.desc()))
+    total = db_session.scalar(sa.select(sa.func.count()).select_from(q.order_by(None).subquery()))
+    rows = db_session.execute(q.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
+    return {"items": [_event_out(e, r) for e, r in rows], "total": total, "page": args["page"],
+            "per_page": args["per_page"]}
+
+
+@bp.route("/events/<ref>/agenda")
+@bp.response(200, s.AgendaSchema)
+@_errors(401, 403, 404, 429)
+def event_agenda(ref):
+    """本机构在活动中的议程：每个时段的桌号与对接企业（未排定时 rows 为空）。"""
+    user = core.require_scope("read")
+    event = _visible(Event, ref, user)
+    reg = events.registration_of(event, user.org)
+    if reg is None:
+        raise ApiError(404)
+    rows = agenda.participant_agenda(event, user.org) if event.meetings else []
+    return {"event": _event_out(event, reg), "is_final": bool(event.agenda_is_final),
+            "rows": [{"slot": r.slot, "start": r.start, "end": r.end,
+                      "table_no": r.meeting.table_no + 1 if r.meeting else None,
+                      "partner": r.meeting.enterprise.name if r.meeting else None,
+                      "is_requested": r.meeting.is_requested if r.meeting else None} for r in rows]}
 
 
 def docs_page():
