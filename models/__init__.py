@@ -21,12 +21,13 @@ from models.organizations import Organization, User, uscc_check_char, valid_uscc
 from models.products import Product, ProductKind, ProductStatus
 from models.projects import ProblemFollowUp, ProgressUpdate, TechProject
 from models.search_outbox import OutboxOp, SearchOutbox, enqueue
+from models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Base", "db_session", "init_engine", "get_engine",
     "OrgKind", "OrgStatus", "Size", "UserRole", "label",
     "Organization", "User", "valid_uscc", "uscc_check_char",
-    "AuditEntry", "record", "ApiToken", "IdempotencyKey",
+    "AuditEntry", "record", "ApiToken", "IdempotencyKey", "WebhookEndpoint", "WebhookDelivery", "DeliveryStatus",
     "Purpose", "FinancingType", "Collateral", "DemandStatus",
     "TechProject", "ProgressUpdate", "ProblemFollowUp",
     "Demand", "DemandHistory", "DemandDisclosure", "DemandIntendedBank", "PushBatch", "PushBatchItem",

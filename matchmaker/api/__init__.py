@@ -39,6 +39,9 @@ def init_app(app: Flask) -> None:
     csrf.exempt(bp)
     api.register_blueprint(bp, url_prefix="/api/v1")
     app.register_blueprint(tokens_bp)
+    from matchmaker.api.cli import api_cli
+
+    app.cli.add_command(api_cli)
     app.extensions["api"] = api
 
     docs = Blueprint("api", __name__)

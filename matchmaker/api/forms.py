@@ -21,3 +21,17 @@ class TokenForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     pass
+
+
+class WebhookForm(FlaskForm):
+    url = StringField("回调地址", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=500)])
+    events = SelectMultipleField(
+        "事件", choices=[], option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
+        validators=[DataRequired("请至少选择一种事件")],
+    )
+
+    def __init__(self, *args, **kwargs):
+        from matchmaker.api.webhooks import EVENTS
+
+        super().__init__(*args, **kwargs)
+        self.events.choices = options(EVENTS.items())

@@ -5,11 +5,11 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from matchmaker.api import tokens
-from matchmaker.api.forms import RevokeForm, TokenForm
+from matchmaker.api import tokens, webhooks
+from matchmaker.api.forms import RevokeForm, TokenForm, WebhookForm
 from matchmaker.navigation import INSTITUTIONS
 from matchmaker.permissions import role_required
-from models import ApiToken, db_session
+from models import ApiToken, WebhookDelivery, WebhookEndpoint, db_session
 from models.api_tokens import SCOPE_LABELS
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
@@ -46,3 +46,48 @@ def revoke(ref):
     except tokens.TokenError as e:
         flash(str(e), "danger")
     return redirect(url_for("api_tokens.index"))
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+@role_required(*INSTITUTIONS, admin=True)
+def webhook_index():
+    form = WebhookForm()
+    secret = None
+    if form.validate_on_submit():
+        try:
+            ep, secret = webhooks.register(current_user, form.url.data, form.events.data)
+            flash("已登记回调地址。签名密钥只显示这一次，请立即保存。", "success")
+            form = WebhookForm(formdata=None)
+        except webhooks.WebhookError as e:
+            form.url.errors = [*form.url.errors, str(e)]
+    return render_template("api/webhooks.html", form=form, secret=secret,
+                           endpoints=webhooks.endpoints_of(current_user.org),
+                           deliveries=webhooks.recent_deliveries(current_user.org), action_form=RevokeForm(),
+                           events=webhooks.EVENTS)
+
+
+def _own(model, ref: str):
+    obj = db_session.scalar(sa.select(model).where(model.ref == ref))
+    org_id = obj.org_id if isinstance(obj, WebhookEndpoint) else obj.endpoint.org_id if obj else None
+    if obj is None or org_id != current_user.org_id or not RevokeForm().validate_on_submit():
+        abort(404)
+    return obj
+
+
+@bp.route("/webhooks/<ref>/disable", methods=["POST"])
+@role_required(*INSTITUTIONS, admin=True)
+def webhook_disable(ref):
+    webhooks.disable(current_user, _own(WebhookEndpoint, ref))
+    flash("回调已停用。", "success")
+    return redirect(url_for("api_tokens.webhook_index"))
+
+
+@bp.route("/webhooks/deliveries/<ref>/replay", methods=["POST"])
+@role_required(*INSTITUTIONS, admin=True)
+def webhook_replay(ref):
+    try:
+        webhooks.replay(current_user, _own(WebhookDelivery, ref))
+        flash("已重新排队发送。", "success")
+    except webhooks.WebhookError as e:
+        flash(str(e), "danger")
+    return redirect(url_for("api_tokens.webhook_index"))

@@ -167,12 +167,20 @@ def test_openapi_document_validates(client):
     assert client.get("/api/v1/docs").status_code == 200
 
 
-def test_rate_limit_per_token_answers_429_with_retry_after(world, database_url):
+@pytest.fixture
+def limited_app(database_url):
+    """An app that counts, in memory; the limiter is one global object, so it is switched back off after."""
     from matchmaker import create_app
+    from matchmaker.extensions import limiter
 
-    # The suite's app runs without limits; this one counts, in memory.
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x",
-                      "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://", "API_RATE_LIMIT": "2 per minute"})
+    before = limiter.enabled
+    yield lambda **config: create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x",
+                                       "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://", **config})
+    limiter.enabled = before
+
+
+def test_rate_limit_per_token_answers_429_with_retry_after(world, limited_app):
+    app = limited_app(API_RATE_LIMIT="2 per minute")
     client = app.test_client()
     first, second = token_for(world.bank), token_for(world.other_bank)
     assert [client.get("/api/v1/products", headers=auth(first)).status_code for _ in range(3)] == [200, 200, 429]
