@@ -58,6 +58,11 @@ def require_scope(scope: str) -> tokens.ApiActor:
 
 def finish(response: Response) -> Response:
     """After every call: write the call log (token, org, what, status) and answer conditional reads."""
+    # Conditional first, so the log says 304 when nothing was sent.
+    if request.method == "GET" and response.status_code == 200 and response.is_json:
+        response.add_etag()
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.make_conditional(request)
     token = getattr(g, "api_token", None)
     if token is not None:
         try:
@@ -69,10 +74,6 @@ def finish(response: Response) -> Response:
         except Exception:  # the log must not turn a done change into an error; the change is committed
             current_app.logger.exception("API call log failed")
             db_session.rollback()
-    if request.method == "GET" and response.status_code == 200 and response.is_json:
-        response.add_etag()
-        response.headers["Cache-Control"] = "private, no-cache"
-        response.make_conditional(request)
     return response
 
 
