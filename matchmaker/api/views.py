@@ -36,6 +36,20 @@ def _errors(*codes):
     return decorator
 
 
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": False,
+                   "schema": {"type": "string", "minLength": 1, "maxLength": core.IDEMPOTENCY_KEY_MAX},
+                   "description": "重试时使用同一个键：同键同内容返回首次的结果，不会重复创建；同键不同内容返回 422"}
+
+
+def _idempotent(view):
+    return bp.doc(parameters=[IDEMPOTENCY_KEY])(core.idempotent(view))
+
+
+def _conditional(view):
+    """Reads carry an ETag; If-None-Match with it answers 304 without a body."""
+    return bp.alt_response(304, description="未修改（If-None-Match 与 ETag 相同）")(view)
+
+
 def _page(q, args) -> tuple[list, int]:
     total = db_session.scalar(sa.select(sa.func.count()).select_from(q.order_by(None).subquery()))
     rows = list(db_session.scalars(q.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])))
@@ -68,6 +82,7 @@ def _offer_error(e: offers.OfferError):
 
 
 @bp.route("/demands")
+@_conditional
 @bp.arguments(s.PoolArgs, location="query")
 @bp.response(200, s.PoolPageSchema)
 @_errors(401, 403, 422, 429)
@@ -99,6 +114,7 @@ def _facets(q) -> dict:
 
 
 @bp.route("/demands/<ref>")
+@_conditional
 @bp.response(200, s.DemandSchema)
 @_errors(401, 403, 404, 429)
 def demand(ref):
@@ -108,7 +124,7 @@ def demand(ref):
 
 
 @bp.route("/demands/<ref>/offers", methods=["POST"])
-@core.idempotent
+@_idempotent
 @bp.arguments(s.BidSchema)
 @bp.response(201, s.OfferSchema)
 @_errors(400, 401, 403, 404, 409, 422, 429)
@@ -132,6 +148,7 @@ def make_offer(body, ref):
 
 
 @bp.route("/offers")
+@_conditional
 @bp.arguments(s.OfferArgs, location="query")
 @bp.response(200, s.OfferPageSchema)
 @_errors(401, 403, 422, 429)
@@ -146,6 +163,7 @@ def offer_list(args):
 
 
 @bp.route("/offers/<ref>")
+@_conditional
 @bp.response(200, s.OfferSchema)
 @_errors(401, 403, 404, 429)
 def offer(ref):
@@ -201,7 +219,7 @@ def withdraw(body, ref):
 
 
 @bp.route("/offers/<ref>/deal", methods=["POST"])
-@core.idempotent
+@_idempotent
 @bp.arguments(s.SignSchema)
 @bp.response(201, s.DealSchema)
 @_errors(400, 401, 403, 404, 409, 422, 429)
@@ -216,7 +234,7 @@ def sign(body, ref):
 
 
 @bp.route("/deals/<ref>/disbursements", methods=["POST"])
-@core.idempotent
+@_idempotent
 @bp.arguments(s.DisburseSchema)
 @bp.response(201, s.DealSchema)
 @_errors(400, 401, 403, 404, 409, 422, 429)
@@ -235,6 +253,7 @@ def disburse(body, ref):
 
 
 @bp.route("/products")
+@_conditional
 @bp.arguments(s.ProductArgs, location="query")
 @bp.response(200, s.ProductPageSchema)
 @_errors(401, 403, 422, 429)
@@ -264,7 +283,7 @@ def _product_error(e: catalog.ProductError):
 
 
 @bp.route("/products", methods=["POST"])
-@core.idempotent
+@_idempotent
 @bp.arguments(s.ProductBodySchema)
 @bp.response(201, s.ProductSchema)
 @_errors(400, 401, 403, 409, 422, 429)
@@ -278,6 +297,7 @@ def create_product(body):
 
 
 @bp.route("/products/<ref>")
+@_conditional
 @bp.response(200, s.ProductSchema)
 @_errors(401, 403, 404, 429)
 def product(ref):
@@ -321,6 +341,7 @@ def _event_out(event: Event, reg: EventRegistration | None) -> dict:
 
 
 @bp.route("/events")
+@_conditional
 @bp.arguments(s.PageArgs, location="query")
 @bp.response(200, s.EventPageSchema)
 @_errors(401, 403, 422, 429)
@@ -336,6 +357,7 @@ def event_list(args):
 
 
 @bp.route("/events/<ref>/agenda")
+@_conditional
 @bp.response(200, s.AgendaSchema)
 @_errors(401, 403, 404, 429)
 def event_agenda(ref):
