@@ -56,6 +56,20 @@ def require_scope(scope: str) -> tokens.ApiActor:
     return g.api_actor
 
 
+def scoped(scope: str):
+    """Check the token's scope before the body is parsed: a read-only token hears 403, not a lecture on fields."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            require_scope(scope)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 def finish(response: Response) -> Response:
     """After every call: write the call log (token, org, what, status) and answer conditional reads."""
     # Conditional first, so the log says 304 when nothing was sent.

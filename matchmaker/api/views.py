@@ -83,6 +83,7 @@ def _offer_error(e: offers.OfferError):
 
 @bp.route("/demands")
 @_conditional
+@core.scoped("read")
 @bp.arguments(s.PoolArgs, location="query")
 @bp.response(200, s.PoolPageSchema)
 @_errors(401, 403, 422, 429)
@@ -115,6 +116,7 @@ def _facets(q) -> dict:
 
 @bp.route("/demands/<ref>")
 @_conditional
+@core.scoped("read")
 @bp.response(200, s.DemandSchema)
 @_errors(401, 403, 404, 429)
 def demand(ref):
@@ -124,6 +126,7 @@ def demand(ref):
 
 
 @bp.route("/demands/<ref>/offers", methods=["POST"])
+@core.scoped("offers")
 @_idempotent
 @bp.arguments(s.BidSchema)
 @bp.response(201, s.OfferSchema)
@@ -149,6 +152,7 @@ def make_offer(body, ref):
 
 @bp.route("/offers")
 @_conditional
+@core.scoped("read")
 @bp.arguments(s.OfferArgs, location="query")
 @bp.response(200, s.OfferPageSchema)
 @_errors(401, 403, 422, 429)
@@ -164,6 +168,7 @@ def offer_list(args):
 
 @bp.route("/offers/<ref>")
 @_conditional
+@core.scoped("read")
 @bp.response(200, s.OfferSchema)
 @_errors(401, 403, 404, 429)
 def offer(ref):
@@ -177,6 +182,7 @@ def _own_offer(ref: str, scope: str):
 
 
 @bp.route("/offers/<ref>/answer", methods=["POST"])
+@core.scoped("offers")
 @bp.arguments(s.TermsSchema)
 @bp.response(200, s.OfferSchema)
 @_errors(400, 401, 403, 404, 409, 422, 429)
@@ -190,6 +196,7 @@ def answer(body, ref):
 
 
 @bp.route("/offers/<ref>/decline", methods=["POST"])
+@core.scoped("offers")
 @bp.arguments(s.DeclineSchema)
 @bp.response(200, s.OfferSchema)
 @_errors(400, 401, 403, 404, 409, 422, 429)
@@ -203,6 +210,7 @@ def decline(body, ref):
 
 
 @bp.route("/offers/<ref>/withdraw", methods=["POST"])
+@core.scoped("offers")
 @bp.arguments(s.ReasonSchema)
 @bp.response(200, s.OfferSchema)
 @_errors(400, 401, 403, 404, 409, 422, 429)
@@ -219,6 +227,7 @@ def withdraw(body, ref):
 
 
 @bp.route("/offers/<ref>/deal", methods=["POST"])
+@core.scoped("deals")
 @_idempotent
 @bp.arguments(s.SignSchema)
 @bp.response(201, s.DealSchema)
@@ -234,6 +243,7 @@ def sign(body, ref):
 
 
 @bp.route("/deals/<ref>/disbursements", methods=["POST"])
+@core.scoped("deals")
 @_idempotent
 @bp.arguments(s.DisburseSchema)
 @bp.response(201, s.DealSchema)
@@ -254,6 +264,7 @@ def disburse(body, ref):
 
 @bp.route("/products")
 @_conditional
+@core.scoped("read")
 @bp.arguments(s.ProductArgs, location="query")
 @bp.response(200, s.ProductPageSchema)
 @_errors(401, 403, 422, 429)
@@ -283,6 +294,7 @@ def _product_error(e: catalog.ProductError):
 
 
 @bp.route("/products", methods=["POST"])
+@core.scoped("offers")
 @_idempotent
 @bp.arguments(s.ProductBodySchema)
 @bp.response(201, s.ProductSchema)
@@ -298,6 +310,7 @@ def create_product(body):
 
 @bp.route("/products/<ref>")
 @_conditional
+@core.scoped("read")
 @bp.response(200, s.ProductSchema)
 @_errors(401, 403, 404, 429)
 def product(ref):
@@ -306,6 +319,7 @@ def product(ref):
 
 
 @bp.route("/products/<ref>", methods=["PUT"])
+@core.scoped("offers")
 @bp.arguments(s.ProductBodySchema)
 @bp.response(200, s.ProductSchema)
 @_errors(400, 401, 403, 404, 409, 422, 429)
@@ -319,6 +333,7 @@ def update_product(body, ref):
 
 
 @bp.route("/products/<ref>/status", methods=["POST"])
+@core.scoped("offers")
 @bp.arguments(s.ProductStatusSchema)
 @bp.response(200, s.ProductSchema)
 @_errors(400, 401, 403, 404, 409, 422, 429)
@@ -342,6 +357,7 @@ def _event_out(event: Event, reg: EventRegistration | None) -> dict:
 
 @bp.route("/events")
 @_conditional
+@core.scoped("read")
 @bp.arguments(s.PageArgs, location="query")
 @bp.response(200, s.EventPageSchema)
 @_errors(401, 403, 422, 429)
@@ -358,6 +374,7 @@ def event_list(args):
 
 @bp.route("/events/<ref>/agenda")
 @_conditional
+@core.scoped("read")
 @bp.response(200, s.AgendaSchema)
 @_errors(401, 403, 404, 429)
 def event_agenda(ref):

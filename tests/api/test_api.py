@@ -70,6 +70,9 @@ def test_scopes_limit_writes(world, client):
     r = client.post(f"/api/v1/demands/{d.ref}/offers", json=terms(), headers=auth(read_only))
     assert r.status_code == 403
     assert r.get_json()["error"]["code"] == "insufficient_scope"
+    # The scope is checked before the body: a bad body from a read-only token is still 403.
+    r = client.post(f"/api/v1/demands/{d.ref}/offers", json={"colour": 1}, headers=auth(read_only))
+    assert r.status_code == 403
     assert db_session.scalar(sa.select(sa.func.count(Offer.id))) == 0
 
 
