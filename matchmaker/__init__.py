@@ -41,6 +41,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
 
     _register_blueprints(app)
+    from matchmaker import api
+
+    api.init_app(app)
     _register_templates(app)
     _register_errors(app)
     _register_commands(app)
@@ -97,23 +100,30 @@ def _register_templates(app: Flask) -> None:
 def _register_errors(app: Flask) -> None:
     messages = {
         400: ("请求有误", "提交的内容无法处理，请返回上一页检查后重试。"),
+        401: ("需要登录", "请先登录后再访问此页面。"),
         403: ("无权访问", "您的账户没有访问此页面的权限。"),
         404: ("页面不存在", "您要找的页面不存在，或不在您的查看范围内。"),
         405: ("请求方式不被允许", "请通过页面上的按钮或链接操作。"),
+        409: ("操作冲突", "当前状态不允许此操作，请刷新页面后重试。"),
         413: ("文件过大", "上传的文件超过了允许的大小。"),
+        415: ("请求有误", "提交的内容格式不被支持。"),
+        422: ("请求有误", "提交的内容无法处理，请返回上一页检查后重试。"),
         429: ("操作过于频繁", "请求次数过多，请稍后再试。"),
         500: ("系统错误", "服务器处理请求时出错，我们已记录此问题，请稍后再试。"),
         503: ("服务暂不可用", "系统正在维护或数据库暂时无法连接，请稍后再试。"),
     }
 
-    def render_error(code: int):
+    def render_error(code: int, e=None):
         title, text = messages[code]
         if request.path.startswith("/api/"):
-            return {"error": {"code": str(code), "message": title}}, code
+            from matchmaker.api import http_error
+
+            # One shape for every API error: {"error": {"code", "message", "fields"}}.
+            return http_error(e, code)
         return render_template("errors/error.html", code=code, title=title, text=text), code
 
     for code in messages:
-        app.register_error_handler(code, lambda e, code=code: render_error(code))
+        app.register_error_handler(code, lambda e, code=code: render_error(code, e))
 
     from flask_wtf.csrf import CSRFError
 
@@ -129,6 +139,17 @@ def _register_errors(app: Flask) -> None:
         log.error("database unavailable: %s", e)
         db_session.remove()
         return render_error(503)
+
+    from werkzeug.exceptions import HTTPException
+
+    @app.errorhandler(HTTPException)
+    def _other_http(e):
+        # Codes without a page of their own (e.g. 406, 416) keep werkzeug's answer, except under /api/.
+        if request.path.startswith("/api/"):
+            from matchmaker.api import http_error
+
+            return http_error(e, e.code or 500)
+        return e
 
 
 def _register_commands(app: Flask) -> None:

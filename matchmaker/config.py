@@ -43,6 +43,10 @@ def from_environment(instance: Path) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Calls per API token (matchmaker/api); Flask-Limiter's syntax.
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "600 per minute"),
+        # Webhooks go to https only; plain http to this machine only when allowed (tests, local trials).
+        "WEBHOOK_ALLOW_LOCAL_HTTP": env.get("WEBHOOK_ALLOW_LOCAL_HTTP", "") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         # Notifications are mailed through this server when it is set; the inbox works without it.

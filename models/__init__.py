@@ -1,4 +1,5 @@
 """SQLAlchemy models of the platform: one module per domain, the session lives in `models.db`."""
+from models.api_tokens import ApiToken, IdempotencyKey
 from models.audit import AuditEntry, record
 from models.codes import Collateral, DemandStatus, FinancingType, OrgKind, OrgStatus, Purpose, Size, UserRole, label
 from models.db import Base, db_session, get_engine, init_engine
@@ -21,12 +22,13 @@ from models.organizations import Organization, User, uscc_check_char, valid_uscc
 from models.products import Product, ProductKind, ProductStatus
 from models.projects import ProblemFollowUp, ProgressUpdate, TechProject
 from models.search_outbox import OutboxOp, SearchOutbox, enqueue
+from models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Base", "db_session", "init_engine", "get_engine",
     "OrgKind", "OrgStatus", "Size", "UserRole", "label",
     "Organization", "User", "valid_uscc", "uscc_check_char",
-    "AuditEntry", "record",
+    "AuditEntry", "record", "ApiToken", "IdempotencyKey", "WebhookEndpoint", "WebhookDelivery", "DeliveryStatus",
     "Purpose", "FinancingType", "Collateral", "DemandStatus",
     "TechProject", "ProgressUpdate", "ProblemFollowUp",
     "Demand", "DemandHistory", "DemandDisclosure", "DemandIntendedBank", "PushBatch", "PushBatchItem",

@@ -47,6 +47,10 @@ def notify(target: User | Organization | Iterable, kind: str, title: str, body: 
             mail.queue(db_session(), mail.Mail(host=host, port=int(config.get("SMTP_PORT") or 25),
                                                sender=config.get("SMTP_FROM") or "noreply@localhost",
                                                to=user.email, subject=title, body=text))
+    # An institution's systems hear it too, through its webhooks (queued in this same transaction).
+    from matchmaker.api.webhooks import enqueue
+
+    enqueue(target, kind, title, body, link)
     return out
 
 
