@@ -29,6 +29,8 @@ serve: $(VENV)/.runtime
 	$(BIN)/flask --app wsgi seed-demo --if-empty
 	$(BIN)/flask --app wsgi search reindex
 	$(BIN)/flask --app wsgi search sync
+	# A first ranking model from the recorded history; with too little history the rule score ranks.
+	test -e instance/models/ranking/current || $(BIN)/flask --app wsgi ranking train || true
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
 
 test: $(VENV)/.dev browser-deps
