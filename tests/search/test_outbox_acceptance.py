@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -12,57 +11,14 @@ from matchmaker.demands import services
 from matchmaker.search_cli import get_backend, sync_now
 from models import Demand, DemandStatus, User, db_session
 from models.types import utcnow
-from search.backend import SearchBackend, SearchUnavailable
 from search.query import SearchQuery
 from search.sources import make_loader
 from search.sync import drain, pending_count
 from tests import factories
+from tests.search.switchable import Switchable
 
 VALUES = {"description": "新建锂电池模组产线", "amount": 1500, "term_months": 24, "purpose": "equipment",
           "financing_types": ["loan"], "collateral": ["equipment"]}
-
-
-class Flaky(SearchBackend):
-    """The app's real backend behind a switch: while `down`, every call fails; counts the refs it applied."""
-
-    name = "flaky"
-
-    def __init__(self, inner: SearchBackend):
-        super().__init__(inner.synonyms)
-        self.inner, self.down, self.applied = inner, False, Counter()
-
-    def _check(self):
-        if self.down:
-            raise SearchUnavailable("index is down")
-
-    def apply(self, doc_type, refs, loader):
-        self._check()
-        result = self.inner.apply(doc_type, refs, loader)
-        self.applied.update(refs)
-        return result
-
-    def index(self, doc_type, documents):
-        self._check()
-        return self.inner.index(doc_type, documents)
-
-    def delete(self, doc_type, refs):
-        self._check()
-        return self.inner.delete(doc_type, refs)
-
-    def search(self, query):
-        self._check()
-        return self.inner.search(query)
-
-    def rebuild(self, doc_type, documents, progress=None):
-        self._check()
-        return self.inner.rebuild(doc_type, documents, progress)
-
-    def count(self, doc_type):
-        self._check()
-        return self.inner.count(doc_type)
-
-    def ping(self):
-        return not self.down and self.inner.ping()
 
 
 def pool_refs(client, text) -> list[str]:
@@ -72,7 +28,7 @@ def pool_refs(client, text) -> list[str]:
 
 
 def test_a_demand_published_while_the_index_is_down_is_found_once_it_is_back(app, world, login_as):
-    flaky = Flaky(get_backend(app))
+    flaky = Switchable(get_backend(app))
     app.extensions["search"] = flaky
     flaky.down = True
     demand = services.create_demand(world.enterprise, {"title": "锂电池模组产线设备更新", **VALUES})

@@ -9,57 +9,12 @@ import sqlalchemy as sa
 
 from models import OrgKind, OutboxOp, SearchOutbox, db_session, enqueue
 from models.types import utcnow
-from search.backend import SearchBackend, SearchUnavailable
 from search.embedded import EmbeddedBackend
 from search.query import SearchQuery
 from search.sources import make_loader, source_for
 from search.sync import backoff, drain, pending_count
 from tests import factories
-
-
-class Switchable(SearchBackend):
-    """A real embedded backend that can be switched off (every call raises) and counts what it applied."""
-
-    name = "switchable"
-
-    def __init__(self, inner: EmbeddedBackend):
-        super().__init__()
-        self.inner = inner
-        self.down = False
-        self.applied: Counter[str] = Counter()
-
-    def _check(self):
-        if self.down:
-            raise SearchUnavailable("index is down")
-
-    def apply(self, doc_type, refs, loader):
-        self._check()
-        result = self.inner.apply(doc_type, refs, loader)
-        self.applied.update(refs)
-        return result
-
-    def index(self, doc_type, documents):
-        self._check()
-        return self.inner.index(doc_type, documents)
-
-    def delete(self, doc_type, refs):
-        self._check()
-        return self.inner.delete(doc_type, refs)
-
-    def search(self, query):
-        self._check()
-        return self.inner.search(query)
-
-    def rebuild(self, doc_type, documents, progress=None):
-        self._check()
-        return self.inner.rebuild(doc_type, documents, progress)
-
-    def count(self, doc_type):
-        self._check()
-        return self.inner.count(doc_type)
-
-    def ping(self):
-        return not self.down
+from tests.search.switchable import Switchable
 
 
 @pytest.fixture
