@@ -84,7 +84,8 @@ def _chart_data(data: dict, scope: services.Scope) -> dict:
         return f"{base}&{urlencode({'metric': metric, **kw})}"
 
     trend_keys = [("demands_posted", "demands_published"), ("amount_requested", "amount_published"),
-                  ("intent_amount", "signed_amount", "disbursed_amount")]
+                  ("intent_amount", "signed_amount", "disbursed_amount"),
+                  ("amount_offered", "amount_accepted", "deal_signed_amount", "deal_disbursed_amount")]
     trends = [{
         "id": f"trend-{i}",
         "months": scope.labels,
@@ -94,7 +95,9 @@ def _chart_data(data: dict, scope: services.Scope) -> dict:
     } for i, keys in enumerate(trend_keys)]
     bars = []
     for b in data["breakdowns"]:
-        keys = [k for k in ("demands_posted", "amount_requested") if k in b["metrics"]]
+        # The institutions have no demands of their own: their bars are the offers.
+        keys = [k for k in ("demands_posted", "amount_requested") if k in b["metrics"]] \
+            or [k for k in ("offers_made", "amount_offered") if k in b["metrics"]]
         bars.append({
             "id": f"by-{b['dim']}",
             "categories": [r["label"] for r in b["rows"]],
@@ -103,4 +106,7 @@ def _chart_data(data: dict, scope: services.Scope) -> dict:
                         "links": [link(k, dim=b["dim"], value=r["value"] or "") for r in b["rows"]]}
                        for k in keys],
         })
-    return {"trends": trends, "bars": bars}
+    funnel = {"id": "funnel", "categories": [f["title"] for f in data["funnel"]],
+              "series": [{"name": "需求数", "unit": "项", "data": [f["demands"] for f in data["funnel"]],
+                          "links": [link(f["metric"]) for f in data["funnel"]]}]}
+    return {"trends": trends, "bars": bars + [funnel]}
