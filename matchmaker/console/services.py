@@ -19,9 +19,9 @@ from sqlalchemy.orm import aliased
 
 from matchmaker.demands.subsidy import equipment_subsidy_sql, interest_subsidy_sql
 from models import (
+    Deal,
     Demand,
     DemandStatus,
-    Deal,
     Disbursement,
     Event,
     EventStatus,
