@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user
 
-from matchmaker.console import report, services
+from matchmaker.console import report, service, services
 from matchmaker.permissions import role_required
 from models import OrgKind
 
@@ -54,6 +54,13 @@ def drill():
                            drill=d, metric=metric, source=services.SOURCES[metric.source],
                            value_label=services.dimension_label(d.dim, d.value) if d.dim else None,
                            dim_title=services.DIMENSIONS[d.dim].title if d.dim else None)
+
+
+@bp.route("/service")
+@role_required(OrgKind.BUREAU)
+def service_page():
+    scope, error = _scope(request.args)
+    return render_template("console/service.html", data=service.service_levels(scope), scope=scope, error=error)
 
 
 @bp.route("/report.xlsx")
