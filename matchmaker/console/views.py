@@ -1,14 +1,16 @@
 """The bureau console (工作台): figures, charts, drill-down lists and the monthly workbook."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from matchmaker.console import report, service, services
+from matchmaker.console import report, scorecard, service, services
 from matchmaker.permissions import role_required
 from models import OrgKind
 
 bp = Blueprint("console", __name__, url_prefix="/console")
+# The public scorecard lives outside /console: visitors see it once the city bureau publishes it.
+public_bp = Blueprint("scorecard", __name__)
 
 
 def _scope(args):
@@ -61,6 +63,45 @@ def drill():
 def service_page():
     scope, error = _scope(request.args)
     return render_template("console/service.html", data=service.service_levels(scope), scope=scope, error=error)
+
+
+@bp.route("/scorecard", methods=["GET", "POST"])
+@role_required(OrgKind.BUREAU)
+def scorecard_admin():
+    """The ranking as the public would see it, and (for the city bureau) publishing or withdrawing it."""
+    scope, error = _scope(request.values)
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "withdraw":
+                scorecard.withdraw(current_user)
+                flash("已撤回公开榜单", "success")
+            else:
+                if error:
+                    abort(400)
+                scorecard.publish(current_user, scope)
+                flash(f"已公开 {scope.labels[0]} 至 {scope.labels[-1]} 的金融机构服务榜单", "success")
+        except PermissionError:
+            abort(403)
+        return redirect(url_for("console.scorecard_admin", **scope.args()))
+    return render_template("console/scorecard.html", rows=scorecard.ranking(scope), scope=scope, error=error,
+                           published=scorecard.state(), admin=True)
+
+
+@public_bp.route("/scorecard")
+def public_scorecard():
+    published = scorecard.state()
+    if published is None:
+        abort(404)
+    scope = services.Scope(None, tuple(_months(published["start"], published["end"])))
+    return render_template("console/scorecard.html", rows=scorecard.ranking(scope), scope=scope, error=None,
+                           published=published, admin=False)
+
+
+def _months(start: str, end: str):
+    m, last = services.parse_month(start), services.parse_month(end)
+    while m <= last:
+        yield m
+        m = services._next_month(m)
 
 
 @bp.route("/report.xlsx")

@@ -1,6 +1,7 @@
 """The service-level page: answer times in working days, timeliness, overdue and decline reasons, by hand."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -108,3 +109,24 @@ def test_the_institutions_sheet_has_the_service_levels(hist, login_as):
     # The overdue count is as of now (after 20 November 2026 both of 甲's open applications are late).
     assert rows["甲银行"][7:12] == (5, 4, 3.5, 11, 60.0) and rows["甲银行"][12] == 2
     assert rows["乙银行"][7:12] == (2, 1, 2, 2, 100)
+
+
+def test_the_scorecard_is_public_only_once_the_city_bureau_publishes_it(hist, login_as, client):
+    period = {"start": "2026-11", "end": "2026-11"}
+    assert client.get("/scorecard").status_code == 404
+    # A district bureau may neither publish nor withdraw.
+    xc = login_as(hist[1])
+    assert xc.post("/console/scorecard", data=period).status_code == 403
+    c = login_as(hist[0])
+    html = c.get("/console/scorecard", query_string=period).get_data(as_text=True)
+    assert "未公开" in html
+    # 乙 answered all it had due in time (100%), 甲 60%: 乙 ranks first.
+    assert re.findall(r'<tr data-org="([^"]+)"><td>(\d+)</td>', html) == [("乙银行", "1"), ("甲银行", "2")]
+    assert c.post("/console/scorecard", data={**period, "action": "publish"}).status_code == 302
+    public = client.get("/scorecard")
+    assert public.status_code == 200
+    html = public.get_data(as_text=True)
+    assert re.findall(r'<tr data-org="([^"]+)"><td>(\d+)</td>', html) == [("乙银行", "1"), ("甲银行", "2")]
+    assert "滕州申请企业" not in html and "撤回公开" not in html  # no enterprise names, no controls
+    assert c.post("/console/scorecard", data={"action": "withdraw"}).status_code == 302
+    assert client.get("/scorecard").status_code == 404
