@@ -154,7 +154,7 @@ def _chart_data(data: dict, scope: services.Scope) -> dict:
                         "links": [link(k, dim=b["dim"], value=r["value"] or "") for r in b["rows"]]}
                        for k in keys],
         })
-    funnel = {"id": "funnel", "categories": [f["title"] for f in data["funnel"]],
+    funnel = {"id": "funnel-chart", "categories": [f["title"] for f in data["funnel"]],
               "series": [{"name": "需求数", "unit": "项", "data": [f["demands"] for f in data["funnel"]],
                           "links": [link(f["metric"]) for f in data["funnel"]]}]}
     return {"trends": trends, "bars": bars + [funnel]}
