@@ -1,9 +1,9 @@
 """The bureau console's figures: sources and metric definitions, aggregated in SQL per month and per dimension.
 
-Every figure is one `Metric` of a `Source`. A source is a table (demands, projects, events, meetings)
-with its scope column (the district a bureau covers), its time column and the way its rows are listed
-for a drill-down. The offers domain plugs in by appending its own sources and metrics to `SOURCES`
-and `METRICS` (offers made, amount offered, accepted, signed, disbursed); nothing here fakes them.
+Every figure is one `Metric` of a `Source`. A source is a table (demands, projects, events, meetings,
+offers, deals, disbursements) with its scope column (the district a bureau covers), its time column and
+the way its rows are listed for a drill-down. The offer side (offers made, accepted, signed, disbursed)
+belongs to the demand's enterprise; signed and disbursed are separate figures everywhere.
 """
 from __future__ import annotations
 
@@ -684,7 +684,7 @@ def event_outcomes(scope: Scope) -> list[dict]:
 
 
 def institution_outcomes(scope: Scope) -> list[dict]:
-    """Meeting outcomes per institution (until the offers domain brings its own service levels)."""
+    """Meeting outcomes per institution (the service levels on applications are in `service.py`)."""
     inst = aliased(Organization)
     src = SOURCES["meetings"]
     q = src.scoped(scope).join(inst, Meeting.institution_id == inst.id).add_columns(
