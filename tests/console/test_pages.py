@@ -129,6 +129,12 @@ def test_the_monthly_workbook_has_the_console_figures(hist, login_as):
     assert (summary["签约合同"], summary["合同签约金额"], summary["合同放款金额"]) == (1, 600, 200)
     districts = {row[0]: row[1:] for row in _sheet(wb, "分区")[1:]}
     assert districts["滕州市"][:2] == (1, 2000) and districts["薛城区"][:2] == (1, 800)
+    header = _sheet(wb, "分区")[0]
+    offer_cols = [header.index(f"{services.METRIC_BY_KEY[k].title}（{services.METRIC_BY_KEY[k].unit}）")
+                  for k in H.OFFER_KEYS]
+    row = _sheet(wb, "分区")[[r[0] for r in _sheet(wb, "分区")].index("滕州市")]
+    # 滕州市 in October: o2 offered 300, o1 accepted 800, k1 signed 600 and paid 200.
+    assert [row[i] for i in offer_cols] == [1, 300, 1, 800, 600, 200]
     clusters = {row[0]: row[1:] for row in _sheet(wb, "分产业")[1:]}
     assert clusters["高端装备"][:2] == (1, 800) and clusters["锂电"][:2] == (1, 2000)
     events = _sheet(wb, "活动成效")[1:]
