@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.bureau.views import bp as bureau_bp
     from matchmaker.catalog.views import bp as catalog_bp
     from matchmaker.console.views import bp as console_bp
+    from matchmaker.console.views import public_bp as scorecard_bp
     from matchmaker.demands.views import bp as demands_bp
     from matchmaker.events.views import bp as events_bp
     from matchmaker.home.views import bp as home_bp
@@ -80,7 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.ranking.views import bp as ranking_bp
 
     for bp in (home_bp, auth_bp, accounts_bp, bureau_bp, projects_bp, demands_bp, catalog_bp, events_bp,
-               notifications_bp, offers_bp, console_bp, notices_bp, ranking_bp):
+               notifications_bp, offers_bp, console_bp, notices_bp, ranking_bp, scorecard_bp):
         app.register_blueprint(bp)
 
 

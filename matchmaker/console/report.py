@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from matchmaker.console import services
+from matchmaker.console import service, services
 from matchmaker.projects import ledger
 from matchmaker.projects.services import LedgerFilters
 
@@ -20,6 +20,10 @@ SHEETS = ("汇总", "分区", "分产业", "活动成效", "分机构", "台账"
 def _cell(value):
     # Excel has no decimal type: money leaves as a float rounded to the yuan (4 places of 万元).
     return float(value) if isinstance(value, Decimal) else value
+
+
+def _or_dash(value):
+    return "—" if value is None else value
 
 
 def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list], widths: dict[int, int] | None = None):
@@ -86,9 +90,20 @@ def workbook(scope: services.Scope, progress: Callable[[str], None] = lambda _s:
     _sheet(wb, "活动成效", ["日期", "活动", "主办", "洽谈场次", "意向金额（万元）", "签约金额（万元）", "放款金额（万元）"],
            [[e["date"].isoformat(), e["title"], e["district"], e["meetings_held"], e["intent_amount"],
              e["signed_amount"], e["disbursed_amount"]] for e in data["events"]], {2: 32})
-    _sheet(wb, "分机构", ["金融机构", "类型", "洽谈安排", "洽谈场次", "意向金额（万元）", "签约金额（万元）", "放款金额（万元）"],
-           [[r["name"], r["kind"], r["meetings"], r["meetings_held"], r["intent_amount"], r["signed_amount"],
-             r["disbursed_amount"]] for r in services.institution_outcomes(scope)], {1: 28})
+    # One line per institution with meetings or applications: the events' outcomes, then its service levels.
+    meetings = {r["name"]: r for r in services.institution_outcomes(scope)}
+    levels = {r["name"]: r for r in service.service_levels(scope)["institutions"]}
+    rows = []
+    for name in sorted(set(meetings) | set(levels)):
+        m, v = meetings.get(name, {}), levels.get(name, {})
+        rows.append([name, m.get("kind", ""), m.get("meetings", 0), m.get("meetings_held", 0),
+                     m.get("intent_amount", 0), m.get("signed_amount", 0), m.get("disbursed_amount", 0),
+                     v.get("applications", 0), v.get("answered", 0),
+                     _or_dash(v.get("median_days")), _or_dash(v.get("p90_days")),
+                     _or_dash(v.get("on_time_percent")), v.get("overdue", 0)])
+    _sheet(wb, "分机构", ["金融机构", "类型", "洽谈安排", "洽谈场次", "意向金额（万元）", "签约金额（万元）", "放款金额（万元）",
+                       "收到申请", "已答复", "答复中位数（工作日）", "答复90分位（工作日）", "按时答复率（%）", "当前超期"],
+           rows, {1: 28})
 
     progress("台账")
     ws = _sheet(wb, "台账", list(ledger.HEADERS), [], dict(enumerate(ledger.WIDTHS, start=1)))

@@ -1,9 +1,9 @@
 """The bureau console's figures: sources and metric definitions, aggregated in SQL per month and per dimension.
 
-Every figure is one `Metric` of a `Source`. A source is a table (demands, projects, events, meetings)
-with its scope column (the district a bureau covers), its time column and the way its rows are listed
-for a drill-down. The offers domain plugs in by appending its own sources and metrics to `SOURCES`
-and `METRICS` (offers made, amount offered, accepted, signed, disbursed); nothing here fakes them.
+Every figure is one `Metric` of a `Source`. A source is a table (demands, projects, events, meetings,
+offers, deals, disbursements) with its scope column (the district a bureau covers), its time column and
+the way its rows are listed for a drill-down. The offer side (offers made, accepted, signed, disbursed)
+belongs to the demand's enterprise; signed and disbursed are separate figures everywhere.
 """
 from __future__ import annotations
 
@@ -19,12 +19,15 @@ from sqlalchemy.orm import aliased
 
 from matchmaker.demands.subsidy import equipment_subsidy_sql, interest_subsidy_sql
 from models import (
+    Deal,
     Demand,
     DemandStatus,
+    Disbursement,
     Event,
     EventStatus,
     FinancingType,
     Meeting,
+    Offer,
     Organization,
     OrgKind,
     OrgStatus,
@@ -250,7 +253,36 @@ def _meetings_base(metrics=()) -> sa.Select:
             .where(Event.status.in_(HELD)))
 
 
+def offered_at() -> sa.ColumnElement:
+    # An offer is made when its terms are given: a bid at once, an application at its answer
+    # (dating it by the application would count it in the month the enterprise asked).
+    return sa.func.coalesce(Offer.answered_at, Offer.created_at)
+
+
+def _offers_made_base(metrics=()) -> sa.Select:
+    # Terms given: an application still waiting, or declined, carries no amount and is no offer.
+    return sa.select().select_from(Offer).join(Demand, Offer.demand_id == Demand.id).where(Offer.amount.is_not(None))
+
+
+def _offers_accepted_base(metrics=()) -> sa.Select:
+    return sa.select().select_from(Offer).join(Demand, Offer.demand_id == Demand.id) \
+        .where(Offer.accepted_at.is_not(None))
+
+
+def _deals_base(metrics=()) -> sa.Select:
+    return (sa.select().select_from(Deal).join(Offer, Deal.offer_id == Offer.id)
+            .join(Demand, Offer.demand_id == Demand.id))
+
+
+def _disbursements_base(metrics=()) -> sa.Select:
+    return (sa.select().select_from(Disbursement).join(Deal, Disbursement.deal_id == Deal.id)
+            .join(Offer, Deal.offer_id == Offer.id).join(Demand, Offer.demand_id == Demand.id))
+
+
 _ENTERPRISE_DIMS = ("district", "cluster", "purpose", "financing_type", "size")
+# The offers' figures break down by the demand's enterprise and by the institution that offered.
+_OFFER_DIMS = _ENTERPRISE_DIMS + ("institution",)
+OFFER_SOURCES = ("offers_made", "offers_accepted", "deals", "disbursements")
 
 SOURCES: dict[str, Source] = {
     s.key: s for s in (
@@ -265,6 +297,15 @@ SOURCES: dict[str, Source] = {
         # A meeting's outcome belongs to the enterprise's district, whoever organised the event.
         Source("meetings", "活动洽谈", _meetings_base, lambda: Meeting.enterprise_id, lambda: Event.date, "local",
                ("district", "cluster", "size"), Meeting),
+        # The offer side: an offer, its deal and its disbursements belong to the demand's enterprise.
+        Source("offers_made", "机构报价", _offers_made_base, lambda: Demand.org_id, offered_at, "utc",
+               _OFFER_DIMS, Offer),
+        Source("offers_accepted", "接受的报价", _offers_accepted_base, lambda: Demand.org_id,
+               lambda: Offer.accepted_at, "utc", _OFFER_DIMS, Offer),
+        Source("deals", "签约", _deals_base, lambda: Demand.org_id, lambda: Deal.signed_on, "local",
+               _OFFER_DIMS, Deal),
+        Source("disbursements", "放款", _disbursements_base, lambda: Demand.org_id,
+               lambda: Disbursement.disbursed_on, "local", _OFFER_DIMS, Disbursement),
     )
 }
 
@@ -293,6 +334,8 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("financing_type", "融资方式", codes=lambda: [t.value for t in FinancingType],
                   has=lambda s, code: _json_has(Demand.financing_types, code)),
         Dimension("size", "企业规模", org_column=lambda: Organization.size, codes=lambda: [z.value for z in Size]),
+        # The institution is a column of the offer (its id); its name is looked up for the labels.
+        Dimension("institution", "金融机构", row_column=lambda s: Offer.org_id if s.key in OFFER_SOURCES else None),
     )
 }
 
@@ -316,6 +359,9 @@ def _grouped(src: Source, q: sa.Select, dim: Dimension, exprs: list) -> list[tup
 
 
 def dimension_label(dim: str, value: str | None) -> str:
+    if dim == "institution" and value:
+        org = db_session.get(Organization, int(value)) if str(value).isdigit() else None
+        return org.name if org else str(value)
     if value is None:
         return "全市" if dim == "district" else "未填写"
     return label(value) if dim in ("purpose", "financing_type", "size") else value
@@ -380,6 +426,16 @@ METRICS: list[Metric] = [
     Metric("signed_amount", "签约金额", "万元", "meetings", lambda: sa.func.coalesce(Meeting.signed_amount, 0)),
     Metric("disbursed_amount", "放款金额", "万元", "meetings",
            lambda: sa.func.coalesce(Meeting.disbursed_amount, 0)),
+    # The offer side, from the offers, deals and disbursements themselves (not the events' registrations).
+    Metric("offers_made", "机构报价", "笔", "offers_made", hint="金融机构给出方案（主动报价或答复企业申请，按给出方案时间）"),
+    Metric("amount_offered", "报价金额", "万元", "offers_made", lambda: Offer.amount),
+    Metric("offers_accepted", "企业接受报价", "笔", "offers_accepted", hint="企业接受的方案（按接受时间）"),
+    Metric("amount_accepted", "接受报价金额", "万元", "offers_accepted", lambda: Offer.amount),
+    Metric("deals_signed", "签约合同", "笔", "deals", hint="金融机构登记的签约（按签约日期）"),
+    Metric("deal_signed_amount", "合同签约金额", "万元", "deals", lambda: Deal.signed_amount,
+           hint="登记签约的金额（按签约日期）；签约不等于放款"),
+    Metric("deal_disbursed_amount", "合同放款金额", "万元", "disbursements", lambda: Disbursement.amount,
+           hint="实际放款的金额（按放款日期）"),
 ]
 METRIC_BY_KEY = {m.key: m for m in METRICS}
 
@@ -390,15 +446,19 @@ TREND_KEYS = [k for k in METRIC_BY_KEY if k not in ("first_loan", "credit_loan")
 SHARES = (("first_loan_share", "首贷需求占比", "first_loan", "demands_posted"),
           ("credit_loan_share", "信用贷需求占比", "credit_loan", "demands_posted"))
 
+_OFFER_KEYS = ("offers_made", "amount_offered", "offers_accepted", "amount_accepted", "deal_signed_amount",
+               "deal_disbursed_amount")
+
 # Which breakdowns the console and the report show: (dimension, metric keys).
 BREAKDOWNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("district", ("demands_posted", "amount_requested", "demands_published", "projects", "events_held",
-                  "intent_amount", "signed_amount", "disbursed_amount")),
+                  "intent_amount", "signed_amount", "disbursed_amount") + _OFFER_KEYS),
     ("cluster", ("demands_posted", "amount_requested", "demands_published", "projects",
-                 "intent_amount", "signed_amount", "disbursed_amount")),
-    ("purpose", ("demands_posted", "amount_requested", "demands_published")),
-    ("financing_type", ("demands_posted", "amount_requested", "demands_published")),
-    ("size", ("demands_posted", "amount_requested", "demands_published")),
+                 "intent_amount", "signed_amount", "disbursed_amount") + _OFFER_KEYS),
+    ("purpose", ("demands_posted", "amount_requested", "demands_published") + _OFFER_KEYS),
+    ("financing_type", ("demands_posted", "amount_requested", "demands_published") + _OFFER_KEYS),
+    ("size", ("demands_posted", "amount_requested", "demands_published") + _OFFER_KEYS),
+    ("institution", _OFFER_KEYS),
 )
 
 
@@ -526,7 +586,13 @@ def drill_query(scope: Scope, drill: Drill) -> sa.Select:
             q = q.where(dim.has(src, drill.value or ""))
         else:
             col = dim.row(src)
-            is_value = (lambda c: c.is_(None)) if drill.value in (None, "") else (lambda c: c == drill.value)
+            value = drill.value
+            if drill.dim == "institution":
+                # The institution's id travels as text in the link; compare it as the integer it is.
+                if not (value or "").isdigit():
+                    raise LookupError(value)
+                value = int(value)
+            is_value = (lambda c: c.is_(None)) if value in (None, "") else (lambda c: c == value)
             if col is not None:
                 q = q.where(is_value(col))
             else:
@@ -618,7 +684,7 @@ def event_outcomes(scope: Scope) -> list[dict]:
 
 
 def institution_outcomes(scope: Scope) -> list[dict]:
-    """Meeting outcomes per institution (until the offers domain brings its own service levels)."""
+    """Meeting outcomes per institution (the service levels on applications are in `service.py`)."""
     inst = aliased(Organization)
     src = SOURCES["meetings"]
     q = src.scoped(scope).join(inst, Meeting.institution_id == inst.id).add_columns(
@@ -631,6 +697,31 @@ def institution_outcomes(scope: Scope) -> list[dict]:
     return [{"name": r[0], "kind": label(r[1]), "meetings": r[2], "meetings_held": r[3],
              "intent_amount": _money(r[4]), "signed_amount": _money(r[5]), "disbursed_amount": _money(r[6])}
             for r in db_session.execute(q)]
+
+
+# --- the offer funnel ------------------------------------------------------------------------------
+
+# Each stage counts distinct demands that reached it in the period: (key, title, source, metric to drill).
+FUNNEL = (("published", "发布需求", "demands_published", "demands_published"),
+          ("offered", "收到报价", "offers_made", "offers_made"),
+          ("accepted", "接受报价", "offers_accepted", "offers_accepted"),
+          ("signed", "签约", "deals", "deals_signed"),
+          ("disbursed", "放款", "disbursements", "deal_disbursed_amount"))
+
+
+def funnel(scope: Scope) -> list[dict]:
+    """Demands published → offered → accepted → signed → disbursed in the period, with each step's rate.
+
+    A stage counts the demands with such an event in the period (not a cohort of the period's
+    publications), so a stage can exceed the one before it when earlier demands reach it now.
+    """
+    out, before = [], None
+    for key, title, src_key, metric in FUNNEL:
+        n = db_session.scalar(SOURCES[src_key].scoped(scope).add_columns(sa.func.count(sa.distinct(Demand.id)))) or 0
+        pct = (Decimal(n) * 100 / Decimal(before)).quantize(Decimal("0.1")) if before else None
+        out.append({"key": key, "title": title, "demands": n, "percent": pct, "metric": metric})
+        before = n
+    return out
 
 
 # --- the whole page ---------------------------------------------------------------------------------
@@ -649,6 +740,7 @@ def console(scope: Scope) -> dict:
                        for d, keys in BREAKDOWNS if not (scope.district and d == "district")],
         "ledger": ledger_summary(scope),
         "events": event_outcomes(scope),
+        "funnel": funnel(scope),
         "is_empty": not any(total.values()),
     }
 

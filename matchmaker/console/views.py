@@ -1,14 +1,16 @@
 """The bureau console (工作台): figures, charts, drill-down lists and the monthly workbook."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from matchmaker.console import report, services
+from matchmaker.console import report, scorecard, service, services
 from matchmaker.permissions import role_required
 from models import OrgKind
 
 bp = Blueprint("console", __name__, url_prefix="/console")
+# The public scorecard lives outside /console: visitors see it once the city bureau publishes it.
+public_bp = Blueprint("scorecard", __name__)
 
 
 def _scope(args):
@@ -56,6 +58,52 @@ def drill():
                            dim_title=services.DIMENSIONS[d.dim].title if d.dim else None)
 
 
+@bp.route("/service")
+@role_required(OrgKind.BUREAU)
+def service_page():
+    scope, error = _scope(request.args)
+    return render_template("console/service.html", data=service.service_levels(scope), scope=scope, error=error)
+
+
+@bp.route("/scorecard", methods=["GET", "POST"])
+@role_required(OrgKind.BUREAU)
+def scorecard_admin():
+    """The ranking as the public would see it, and (for the city bureau) publishing or withdrawing it."""
+    scope, error = _scope(request.values)
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "withdraw":
+                scorecard.withdraw(current_user)
+                flash("已撤回公开榜单", "success")
+            else:
+                if error:
+                    abort(400)
+                scorecard.publish(current_user, scope)
+                flash(f"已公开 {scope.labels[0]} 至 {scope.labels[-1]} 的金融机构服务榜单", "success")
+        except PermissionError:
+            abort(403)
+        return redirect(url_for("console.scorecard_admin", **scope.args()))
+    return render_template("console/scorecard.html", rows=scorecard.ranking(scope), scope=scope, error=error,
+                           published=scorecard.state(), admin=True)
+
+
+@public_bp.route("/scorecard")
+def public_scorecard():
+    published = scorecard.state()
+    if published is None:
+        abort(404)
+    scope = services.Scope(None, tuple(_months(published["start"], published["end"])))
+    return render_template("console/scorecard.html", rows=scorecard.ranking(scope), scope=scope, error=None,
+                           published=published, admin=False)
+
+
+def _months(start: str, end: str):
+    m, last = services.parse_month(start), services.parse_month(end)
+    while m <= last:
+        yield m
+        m = services._next_month(m)
+
+
 @bp.route("/report.xlsx")
 @role_required(OrgKind.BUREAU)
 def monthly_report():
@@ -84,7 +132,8 @@ def _chart_data(data: dict, scope: services.Scope) -> dict:
         return f"{base}&{urlencode({'metric': metric, **kw})}"
 
     trend_keys = [("demands_posted", "demands_published"), ("amount_requested", "amount_published"),
-                  ("intent_amount", "signed_amount", "disbursed_amount")]
+                  ("intent_amount", "signed_amount", "disbursed_amount"),
+                  ("amount_offered", "amount_accepted", "deal_signed_amount", "deal_disbursed_amount")]
     trends = [{
         "id": f"trend-{i}",
         "months": scope.labels,
@@ -94,7 +143,9 @@ def _chart_data(data: dict, scope: services.Scope) -> dict:
     } for i, keys in enumerate(trend_keys)]
     bars = []
     for b in data["breakdowns"]:
-        keys = [k for k in ("demands_posted", "amount_requested") if k in b["metrics"]]
+        # The institutions have no demands of their own: their bars are the offers.
+        keys = [k for k in ("demands_posted", "amount_requested") if k in b["metrics"]] \
+            or [k for k in ("offers_made", "amount_offered") if k in b["metrics"]]
         bars.append({
             "id": f"by-{b['dim']}",
             "categories": [r["label"] for r in b["rows"]],
@@ -103,4 +154,7 @@ def _chart_data(data: dict, scope: services.Scope) -> dict:
                         "links": [link(k, dim=b["dim"], value=r["value"] or "") for r in b["rows"]]}
                        for k in keys],
         })
-    return {"trends": trends, "bars": bars}
+    funnel = {"id": "funnel-chart", "categories": [f["title"] for f in data["funnel"]],
+              "series": [{"name": "需求数", "unit": "项", "data": [f["demands"] for f in data["funnel"]],
+                          "links": [link(f["metric"]) for f in data["funnel"]]}]}
+    return {"trends": trends, "bars": bars + [funnel]}

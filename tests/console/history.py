@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from models import DemandHistory, Event, Meeting, OrgKind, ProgressUpdate, db_session
+from models import Deal, DemandHistory, Disbursement, Event, Meeting, Offer, OrgKind, ProgressUpdate, db_session
 from tests import factories
 
 D = Decimal
@@ -91,6 +91,41 @@ def build() -> History:
     meeting(ev1, 2, a2, bank2, False)
     meeting(ev2, 0, a2, bank, True, D(1000), D(800))
     meeting(ev3, 0, b1, bank, True, D(999))  # not held yet: counts nowhere
+
+    def offer(key, demand, inst, origin, status, created, *, answered=None, accepted=None, amount=None, **kw):
+        refs[key] = Offer(ref=f"of-{key}", demand=refs[demand], org=inst, origin=origin, kind="loan",
+                          status=status, created_at=utc(created), asked_at=utc(created) if origin == "application"
+                          else None, answered_at=utc(answered) if answered else None,
+                          accepted_at=utc(accepted) if accepted else None, amount=amount,
+                          rate=D("4.2") if amount else None, term_months=36 if amount else None, collateral=[], **kw)
+        db_session.add(refs[key])
+        return refs[key]
+
+    def deal(key, of, amount, signed_on, *paid):
+        refs[key] = Deal(ref=f"dl-{key}", offer=of, signed_amount=amount, signed_on=signed_on, rate=D("4.2"),
+                         term_months=36, disbursements=[Disbursement(amount=a, disbursed_on=on) for a, on in paid])
+        db_session.add(refs[key])
+
+    # Before the period: offered, accepted and signed in August; its money arrives on 1 September.
+    o5 = offer("o5", "d2", bank, "bid", "accepted", "2026-08-10T02:00", answered="2026-08-10T02:00",
+               accepted="2026-08-12T02:00", amount=D(500))
+    deal("k0", o5, D(500), date(2026, 8, 20), (D(500), date(2026, 9, 1)))
+    # A bid in September, accepted in October, signed 600 in October, paid 200 in October and 250 in November.
+    o1 = offer("o1", "d1", bank, "bid", "accepted", "2026-09-20T02:00", answered="2026-09-20T02:00",
+               accepted="2026-10-08T02:00", amount=D(800))
+    deal("k1", o1, D(600), date(2026, 10, 15), (D(200), date(2026, 10, 20)), (D(250), date(2026, 11, 30)))
+    # An application of September answered in October: the offer is made in October.
+    offer("o2", "d1", bank2, "application", "submitted", "2026-09-25T02:00", answered="2026-10-09T02:00",
+          amount=D(300))
+    # 2026-10-31T16:30Z is already 1 November locally; accepted and signed in November, nothing paid.
+    o4 = offer("o4", "d5", bank, "bid", "accepted", "2026-10-31T16:30", answered="2026-10-31T16:30",
+               accepted="2026-11-02T02:00", amount=D(500))
+    deal("k2", o4, D(400), date(2026, 11, 5))
+    offer("o7", "d4", bank, "bid", "submitted", "2026-11-10T02:00", answered="2026-11-10T02:00", amount=D(1500))
+    # Applications still waiting or declined carry no terms: no offer made.
+    offer("o3", "d4", bank2, "application", "requested", "2026-11-03T02:00")
+    offer("o6", "d4", bank2, "application", "declined", "2026-11-03T02:00", answered="2026-11-04T02:00",
+          decline_reason="不符合授信条件", declined_by="institution")
     db_session.commit()
     return History(
         city_bureau=factories.make_user(factories.make_org(OrgKind.BUREAU, district=None), username="c-city"),
@@ -110,18 +145,25 @@ EXPECTED = {
         "demands_published": 2, "amount_published": D(3000), "projects": 2, "project_investment": D(7000),
         "events_held": 2, "meetings_held": 3, "intent_amount": D(1700), "signed_amount": D(1100),
         "disbursed_amount": D(100),
+        "offers_made": 4, "amount_offered": D(3100), "offers_accepted": 2, "amount_accepted": D(1300),
+        "deals_signed": 2, "deal_signed_amount": D(1000), "deal_disbursed_amount": D(950),
     },
     "滕州市": {
         "demands_posted": 3, "amount_requested": D(3300), "first_loan": 0, "credit_loan": 2,
         "demands_published": 2, "amount_published": D(3000), "projects": 2, "project_investment": D(7000),
         "events_held": 1, "meetings_held": 2, "intent_amount": D(1500), "signed_amount": D(1100),
         "disbursed_amount": D(100),
+        "offers_made": 3, "amount_offered": D(2600), "offers_accepted": 1, "amount_accepted": D(800),
+        "deals_signed": 1, "deal_signed_amount": D(600), "deal_disbursed_amount": D(950),
     },
 }
 TRENDS = {  # city, months 2026-09, 10, 11
     "demands_posted": [1, 2, 1], "amount_requested": [D(1000), D(2800), D(300)],
     "demands_published": [1, 0, 1], "projects": [1, 1, 0], "events_held": [0, 1, 1],
     "intent_amount": [0, D(700), D(1000)], "signed_amount": [0, D(300), D(800)], "disbursed_amount": [0, D(100), 0],
+    "offers_made": [1, 1, 2], "amount_offered": [D(800), D(300), D(2000)], "offers_accepted": [0, 1, 1],
+    "amount_accepted": [0, D(800), D(500)], "deals_signed": [0, 1, 1], "deal_signed_amount": [0, D(600), D(400)],
+    "deal_disbursed_amount": [D(500), D(200), D(250)],
 }
 # Each drill-down lists exactly these refs.
 DRILLS = {
@@ -136,6 +178,37 @@ DRILLS = {
     ("demands_posted", None, "financing_type", "equity"): {"dm-d4"},
     ("projects", None, None, None): {"tp-p1", "tp-p3"},
     ("events_held", None, None, None): {"ev-1", "ev-2"},
+    ("offers_made", None, None, None): {"of-o1", "of-o2", "of-o4", "of-o7"},
+    ("offers_made", "2026-10", None, None): {"of-o2"},
+    ("offers_made", "2026-11", None, None): {"of-o4", "of-o7"},
+    ("amount_offered", None, "cluster", "锂电"): {"of-o7"},
+    ("offers_accepted", None, None, None): {"of-o1", "of-o4"},
+    ("deals_signed", None, None, None): {"dl-k1", "dl-k2"},
+    ("deal_signed_amount", None, "district", "薛城区"): {"dl-k2"},
+    # Disbursements are listed under their deal's reference.
+    ("deal_disbursed_amount", None, None, None): {"dl-k0", "dl-k1"},
+    ("deal_disbursed_amount", "2026-09", None, None): {"dl-k0"},
+    ("deal_disbursed_amount", None, "financing_type", "leasing"): {"dl-k0"},
+}
+# Demands reaching each stage in the period: (city, 滕州市), with the rate against the stage before.
+FUNNEL = {
+    None: [(2, None), (3, D("150.0")), (2, D("66.7")), (2, D("100.0")), (2, D("100.0"))],
+    "滕州市": [(2, None), (2, D("100.0")), (1, D("50.0")), (1, D("100.0")), (2, D("200.0"))],
+}
+OFFER_KEYS = ("offers_made", "amount_offered", "offers_accepted", "amount_accepted", "deal_signed_amount",
+              "deal_disbursed_amount")
+# City breakdowns of the offer side, in OFFER_KEYS order.
+OFFER_BREAKDOWNS = {
+    "institution": {"工商银行枣庄分行": (3, D(2800), 2, D(1300), D(1000), D(950)),
+                    "农业银行滕州支行": (1, D(300), 0, 0, 0, 0)},
+    "district": {"滕州市": (3, D(2600), 1, D(800), D(600), D(950)), "薛城区": (1, D(500), 1, D(500), D(400), 0)},
+    "cluster": {"高端装备": (3, D(1600), 2, D(1300), D(1000), D(950)), "锂电": (1, D(1500), 0, 0, 0, 0)},
+    "purpose": {"smart_upgrade": (3, D(1600), 2, D(1300), D(1000), D(450)), "green": (1, D(1500), 0, 0, 0, 0),
+                "equipment": (0, 0, 0, 0, 0, D(500))},
+    "financing_type": {"loan": (3, D(1600), 2, D(1300), D(1000), D(950)), "equity": (1, D(1500), 0, 0, 0, 0),
+                       "leasing": (0, 0, 0, 0, 0, D(500))},
+    "size": {"small": (2, D(1100), 1, D(800), D(600), D(950)), "medium": (1, D(1500), 0, 0, 0, 0),
+             "micro": (1, D(500), 1, D(500), D(400), 0)},
 }
 LEDGER = {"projects": 3, "total_investment": D(17000), "equipment_investment": D(12200), "open_problems": 1,
           "equipment_subsidy": D(820), "interest_subsidy": D("222.5"), "budget": D(20000),

@@ -39,6 +39,13 @@ def test_the_console_shows_the_hand_counted_figures(hist, login_as, who):
     assert kpi(html, "amount_requested") == f"{want['amount_requested']:,.0f}"
     assert kpi(html, "signed_amount") == f"{want['signed_amount']:,.0f}"
     assert kpi(html, "disbursed_amount") == f"{want['disbursed_amount']:,.0f}"
+    for key in H.OFFER_KEYS + ("deals_signed",):
+        unit = services.METRIC_BY_KEY[key].unit
+        assert kpi(html, key) == (f"{want[key]:,.0f}" if unit == "万元" else str(want[key])), key
+    funnel = re.findall(r'<tr id="funnel-(\w+)"><td>[^<]*</td><td class="text-end"><a class="drill" href="[^"]*">(\d+)</a>'
+                        r'</td><td class="text-end">([^<]*)</td>', html)
+    assert [(int(n), pct) for _k, n, pct in funnel] == [
+        (n, "—" if p is None else f"{p}%") for n, p in H.FUNNEL[district]]
     assert 'id="console-data"' in html and "<script>" not in html  # charts read a JSON block, no inline code
     assert ("breakdown-district" in html) == (who == "city")
 
@@ -67,6 +74,11 @@ def test_a_district_bureau_sees_only_its_district(hist, login_as):
     html = c.get("/console/list", query_string={**ARGS, "metric": "demands_posted"}).get_data(as_text=True)
     assert listed(html) == {"dm-d1", "dm-d3", "dm-d4"}
     assert "薛城精工" not in c.get("/console/", query_string=ARGS).get_data(as_text=True)
+    # The offer lists hold to the district too: o4 (薛城区) and its deal k2 are not listed.
+    html = c.get("/console/list", query_string={**ARGS, "metric": "offers_made"}).get_data(as_text=True)
+    assert listed(html) == {"of-o1", "of-o2", "of-o7"} and "薛城精工" not in html
+    html = c.get("/console/list", query_string={**ARGS, "metric": "deals_signed"}).get_data(as_text=True)
+    assert listed(html) == {"dl-k1"}
 
 
 @pytest.mark.parametrize("kind", [OrgKind.ENTERPRISE, OrgKind.BANK, OrgKind.FUND, OrgKind.GUARANTOR])
@@ -112,8 +124,17 @@ def test_the_monthly_workbook_has_the_console_figures(hist, login_as):
     # By hand: in October d4 and d5 were posted (2,800 万元), ev-1 was held (700 / 300 / 100).
     assert (summary["提交融资需求"], summary["申请融资金额"]) == (2, 2800)
     assert (summary["意向金额"], summary["签约金额"], summary["放款金额"]) == (700, 300, 100)
+    # October's offer side by hand: o2 answered (300), o1 accepted (800), k1 signed 600, 200 paid on k1.
+    assert (summary["机构报价"], summary["报价金额"], summary["企业接受报价"], summary["接受报价金额"]) == (1, 300, 1, 800)
+    assert (summary["签约合同"], summary["合同签约金额"], summary["合同放款金额"]) == (1, 600, 200)
     districts = {row[0]: row[1:] for row in _sheet(wb, "分区")[1:]}
     assert districts["滕州市"][:2] == (1, 2000) and districts["薛城区"][:2] == (1, 800)
+    header = _sheet(wb, "分区")[0]
+    offer_cols = [header.index(f"{services.METRIC_BY_KEY[k].title}（{services.METRIC_BY_KEY[k].unit}）")
+                  for k in H.OFFER_KEYS]
+    row = _sheet(wb, "分区")[[r[0] for r in _sheet(wb, "分区")].index("滕州市")]
+    # 滕州市 in October: o2 offered 300, o1 accepted 800, k1 signed 600 and paid 200.
+    assert [row[i] for i in offer_cols] == [1, 300, 1, 800, 600, 200]
     clusters = {row[0]: row[1:] for row in _sheet(wb, "分产业")[1:]}
     assert clusters["高端装备"][:2] == (1, 800) and clusters["锂电"][:2] == (1, 2000)
     events = _sheet(wb, "活动成效")[1:]
@@ -130,6 +151,9 @@ def test_a_district_workbook(hist, login_as):
     # 滕州市 in November: d3 posted (300), d4 published, ev-2 held with m4 (1000 / 800 / 0).
     assert (summary["范围"], summary["提交融资需求"], summary["申请融资金额"]) == ("滕州市", 1, 300)
     assert (summary["举办对接活动"], summary["意向金额"], summary["签约金额"], summary["放款金额"]) == (1, 1000, 800, 0)
+    # 滕州市's offer side in November: o7 bid (1,500), nothing accepted or signed, 250 paid on k1.
+    assert (summary["机构报价"], summary["报价金额"], summary["企业接受报价"], summary["合同签约金额"],
+            summary["合同放款金额"]) == (1, 1500, 0, 0, 250)
     assert [r[0] for r in _sheet(wb, "分区")[1:]] == ["滕州市"]
     assert len(_sheet(wb, "台账")) == 1 + 2
 
