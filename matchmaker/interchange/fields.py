@@ -15,6 +15,14 @@ class LineError(Exception):
         self.message = message
 
 
+def _given(d: dict, key: str, required: bool):
+    """The value at `key`, or None when absent; an absent required key is a line error."""
+    v = d.get(key)
+    if v is None and required:
+        raise LineError(key, "缺少必填字段")
+    return v
+
+
 def text(d: dict, key: str, *, required: bool = True, max_len: int = 200) -> str | None:
     v = d.get(key)
     if v is None or v == "":
@@ -29,10 +37,8 @@ def text(d: dict, key: str, *, required: bool = True, max_len: int = 200) -> str
 
 
 def integer(d: dict, key: str, *, required: bool = False, lo: int | None = None, hi: int | None = None) -> int | None:
-    v = d.get(key)
+    v = _given(d, key, required)
     if v is None:
-        if required:
-            raise LineError(key, "缺少必填字段")
         return None
     if isinstance(v, bool) or not isinstance(v, int):
         raise LineError(key, "应为整数")
@@ -43,10 +49,8 @@ def integer(d: dict, key: str, *, required: bool = False, lo: int | None = None,
 
 def decimal(d: dict, key: str, *, required: bool = False, lo: Decimal | int | None = None,
             hi: Decimal | int | None = None, lo_open: bool = False) -> Decimal | None:
-    v = d.get(key)
+    v = _given(d, key, required)
     if v is None:
-        if required:
-            raise LineError(key, "缺少必填字段")
         return None
     if isinstance(v, bool) or not isinstance(v, (int, float, str)):
         raise LineError(key, "应为数字")
@@ -72,10 +76,8 @@ def boolean(d: dict, key: str, *, default: bool = False) -> bool:
 
 
 def code(d: dict, key: str, enum: type[StrEnum] | tuple[str, ...], *, required: bool = True):
-    v = d.get(key)
+    v = _given(d, key, required)
     if v is None:
-        if required:
-            raise LineError(key, "缺少必填字段")
         return None
     allowed = tuple(m.value for m in enum) if isinstance(enum, type) else enum
     if v not in allowed:
@@ -109,10 +111,8 @@ def strings(d: dict, key: str, *, max_items: int = 50, max_len: int = 50) -> lis
 
 
 def iso_date(d: dict, key: str, *, required: bool = False) -> date | None:
-    v = d.get(key)
+    v = _given(d, key, required)
     if v is None:
-        if required:
-            raise LineError(key, "缺少必填字段")
         return None
     try:
         return date.fromisoformat(v)
@@ -122,10 +122,8 @@ def iso_date(d: dict, key: str, *, required: bool = False) -> date | None:
 
 def iso_datetime(d: dict, key: str, *, required: bool = False) -> datetime | None:
     """A timestamp as written; `ImportContext.to_utc` gives it the city's zone when it has none."""
-    v = d.get(key)
+    v = _given(d, key, required)
     if v is None:
-        if required:
-            raise LineError(key, "缺少必填字段")
         return None
     try:
         return datetime.fromisoformat(v)
