@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.db import Base
 from models.organizations import Organization, User
 from models.types import CodeEnum, Money, utcnow
+
+if TYPE_CHECKING:
+    from models.offers import Offer
 
 
 class EventKind(StrEnum):
@@ -216,8 +219,10 @@ class Meeting(Base):
     signed_amount: Mapped[Decimal | None] = mapped_column(Money)
     disbursed_amount: Mapped[Decimal | None] = mapped_column(Money)
     outcome_note: Mapped[str | None] = mapped_column(sa.String(500))
-    # A free demand ref until the demand pool is linked.
+    # The enterprise's demand the meeting was about, and the offer that came of it: through the offer
+    # and its deal the money agreed at the table is in the offers pipeline and its statistics.
     demand_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    offer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("offers.id"), index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     recorded_at: Mapped[datetime | None]
 
@@ -225,6 +230,7 @@ class Meeting(Base):
     enterprise: Mapped[Organization] = relationship(foreign_keys=[enterprise_id])
     institution: Mapped[Organization] = relationship(foreign_keys=[institution_id])
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    offer: Mapped[Offer | None] = relationship("Offer")
 
     @property
     def ref(self) -> str:

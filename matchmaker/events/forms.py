@@ -130,4 +130,10 @@ class OutcomeForm(FlaskForm):
     disbursed_amount = DecimalField("放款金额（万元）", places=None,
                                     validators=[Optional(), NumberRange(0, 10**7, MONEY)])
     demand_ref = StringField("对应融资需求编号", filters=[strip], validators=[Optional(), Length(max=64)])
+    offer_ref = SelectField("形成的融资方案", validators=[Optional()])
     note = TextAreaField("备注", filters=[strip], validators=[Optional(), Length(max=500)])
+
+    def set_offers(self, offers) -> None:
+        """The institution's offers on the enterprise's demands: linking one puts the money in the pipeline."""
+        self.offer_ref.choices = options(
+            [("", "不关联")] + [(o.ref, f"{o.demand.title} · {o.amount.normalize():f} 万元 · {o.ref}") for o in offers])

@@ -669,8 +669,19 @@ def _amount(value, name: str) -> Decimal | None:
     return value
 
 
+def offers_for_meeting(meeting: Meeting) -> list:
+    """The offers this meeting's institution made on this meeting's enterprise's demands, newest first."""
+    from models.offers import Offer
+
+    return list(db_session.scalars(
+        sa.select(Offer).join(Demand, Offer.demand_id == Demand.id)
+        .where(Offer.org_id == meeting.institution_id, Demand.org_id == meeting.enterprise_id)
+        .order_by(Offer.created_at.desc(), Offer.id.desc())))
+
+
 def record_outcome(actor, meeting: Meeting, *, held: bool = True, intent_amount=None, signed_amount=None,
-                   disbursed_amount=None, demand_ref: str | None = None, note: str | None = None) -> Meeting:
+                   disbursed_amount=None, demand_ref: str | None = None, note: str | None = None,
+                   offer_ref: str | None = None) -> Meeting:
     """The institution or the bureau records what came of a meeting (intent, signed, disbursed kept apart)."""
     if not can_edit(actor, meeting):
         raise EventError("只有参会金融机构或主办方可以登记洽谈结果")
@@ -686,6 +697,14 @@ def record_outcome(actor, meeting: Meeting, *, held: bool = True, intent_amount=
     if not held and any(v is not None for v in (intent, signed, disbursed)):
         raise EventError("未洽谈的会面不能登记金额")
     demand_ref = (demand_ref or "").strip() or None
+    offer = None
+    if (offer_ref or "").strip():
+        offer = next((o for o in offers_for_meeting(meeting) if o.ref == offer_ref.strip()), None)
+        if offer is None:
+            raise EventError(f"方案“{offer_ref.strip()}”不是该机构对该企业需求的方案")
+        if demand_ref is not None and demand_ref != offer.demand.ref:
+            raise EventError("所选方案不是针对该融资需求的方案")
+        demand_ref = offer.demand.ref
     if demand_ref is not None:
         # The ref must name one of the meeting enterprise's own demands (the demand page lists the outcome).
         owner = db_session.scalar(sa.select(Demand.org_id).where(Demand.ref == demand_ref))
@@ -694,13 +713,15 @@ def record_outcome(actor, meeting: Meeting, *, held: bool = True, intent_amount=
     meeting.is_held = held
     meeting.intent_amount, meeting.signed_amount, meeting.disbursed_amount = intent, signed, disbursed
     meeting.demand_ref = demand_ref
+    meeting.offer_id = offer.id if offer is not None else None
     meeting.outcome_note = (note or "").strip() or None
     meeting.recorded_by_id = getattr(actor, "id", None)
     meeting.recorded_at = utcnow()
     record(actor, "meeting.outcome_recorded", meeting, held=held,
            intent_amount=str(intent) if intent is not None else None,
            signed_amount=str(signed) if signed is not None else None,
-           disbursed_amount=str(disbursed) if disbursed is not None else None)
+           disbursed_amount=str(disbursed) if disbursed is not None else None,
+           offer=offer.ref if offer is not None else None)
     db_session.commit()
     return meeting
 

@@ -364,6 +364,9 @@ def outcome(ref, meeting_id):
     if not can_edit(current_user, meeting):
         abort(403)
     form = OutcomeForm(obj=None)
+    form.set_offers(services.offers_for_meeting(meeting))
+    if request.method == "GET" and meeting.offer is not None:
+        form.offer_ref.data = meeting.offer.ref
     if request.method == "GET" and meeting.has_outcome:
         form.held.data = bool(meeting.is_held)
         form.intent_amount.data, form.signed_amount.data = meeting.intent_amount, meeting.signed_amount
@@ -374,7 +377,7 @@ def outcome(ref, meeting_id):
             services.record_outcome(current_user, meeting, held=form.held.data,
                                     intent_amount=form.intent_amount.data, signed_amount=form.signed_amount.data,
                                     disbursed_amount=form.disbursed_amount.data, demand_ref=form.demand_ref.data,
-                                    note=form.note.data)
+                                    note=form.note.data, offer_ref=form.offer_ref.data)
         except services.EventError as e:
             form.intent_amount.errors = [str(e)]
         else:

@@ -32,7 +32,7 @@ REGISTRATION_KEYS = frozenset({
 REQUEST_KEYS = frozenset({"event", "from", "to", "status", "message", "created", "expires"})
 MEETING_KEYS = frozenset({
     "event", "slot", "table", "enterprise", "institution", "requested", "score", "locked", "held",
-    "intent_amount", "signed_amount", "disbursed_amount", "demand", "note", "recorded",
+    "intent_amount", "signed_amount", "disbursed_amount", "demand", "offer", "note", "recorded",
 })
 
 PARTICIPANT_KINDS = (OrgKind.ENTERPRISE, OrgKind.BANK, OrgKind.FUND, OrgKind.GUARANTOR)
@@ -235,8 +235,15 @@ def load_meeting(d: dict, ctx: ImportContext) -> Meeting:
     disbursed = f.decimal(d, "disbursed_amount", lo=0)
     if disbursed is not None and (signed is None or disbursed > signed):
         raise f.LineError("disbursed_amount", "放款金额须有签约金额且不大于签约金额")
+    offer = None
+    if d.get("offer") is not None:
+        from models.offers import Offer
+
+        offer = ctx.lookup(Offer, "offer", d["offer"], "offer")
+        if offer.org_id != inst.id or offer.demand.org_id != ent.id:
+            raise f.LineError("offer", "应为该机构对该企业需求的方案")
     m = Meeting(
-        event=event, enterprise=ent, institution=inst,
+        event=event, enterprise=ent, institution=inst, offer=offer,
         slot=f.integer(d, "slot", required=True, lo=0, hi=event.slots - 1),
         table_no=f.integer(d, "table", required=True, lo=0, hi=event.tables - 1),
         is_requested=f.boolean(d, "requested"), is_locked=f.boolean(d, "locked"),
@@ -258,7 +265,8 @@ def dump_meeting(m: Meeting, ctx: ImportContext) -> dict:
     optional = {
         "held": m.is_held, "intent_amount": f.plain_number(m.intent_amount),
         "signed_amount": f.plain_number(m.signed_amount), "disbursed_amount": f.plain_number(m.disbursed_amount),
-        "demand": m.demand_ref, "note": m.outcome_note, "recorded": ctx.to_local(m.recorded_at),
+        "demand": m.demand_ref, "offer": m.offer.ref if m.offer is not None else None,
+        "note": m.outcome_note, "recorded": ctx.to_local(m.recorded_at),
     }
     line.update({k: v for k, v in optional.items() if v is not None})
     return line

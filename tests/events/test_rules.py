@@ -218,3 +218,34 @@ def test_an_outcome_names_only_a_demand_of_the_meeting_enterprise(ctx, world):
         services.record_outcome(world.bank, m1, signed_amount="300", demand_ref="dm-other")
     with pytest.raises(services.EventError, match="不是该企业的融资需求"):
         services.record_outcome(world.bank, m1, signed_amount="300", demand_ref="dm-missing")
+
+
+def _offer(demand, org, ref):
+    from datetime import datetime as dt
+
+    from models import Offer, OfferOrigin, ProductKind
+
+    offer = Offer(ref=ref, demand=demand, org=org, origin=OfferOrigin.BID, kind=ProductKind.LOAN, status="accepted",
+                  amount=Decimal(800), rate=Decimal("4.2"), term_months=36, collateral=[],
+                  asked_at=dt(2026, 11, 2, 2), deadline_at=dt(2099, 1, 1))
+    db_session.add(offer)
+    db_session.commit()
+    return offer
+
+
+def test_an_outcome_links_the_offer_that_came_of_the_meeting(ctx, world):
+    event, m1, *_ = _held_event(world)
+    mine = factories.make_demand(world.enterprise.org, status="matched", ref="dm-link")
+    offer = _offer(mine, world.bank.org, "of-link")
+    others = _offer(factories.make_demand(world.enterprise_b.org, status="matched"), world.bank.org, "of-b")
+    fund_offer = _offer(mine, world.fund.org, "of-fund")
+    # Only the meeting institution's offers on the meeting enterprise's demands are offered for linking.
+    assert [o.ref for o in services.offers_for_meeting(m1)] == ["of-link"]
+    for wrong in (others.ref, fund_offer.ref, "of-none"):
+        with pytest.raises(services.EventError, match="不是该机构对该企业需求的方案"):
+            services.record_outcome(world.bank, m1, signed_amount="800", offer_ref=wrong)
+    services.record_outcome(world.bank, m1, intent_amount="1000", signed_amount="800", offer_ref=offer.ref)
+    assert m1.offer_id == offer.id and m1.demand_ref == "dm-link"  # the demand comes with the offer
+    with pytest.raises(services.EventError, match="不是针对该融资需求"):
+        services.record_outcome(world.bank, m1, signed_amount="800", offer_ref=offer.ref,
+                                demand_ref=factories.make_demand(world.enterprise.org, status="published").ref)

@@ -143,6 +143,30 @@ def test_only_the_meeting_institution_records_outcomes(app, world, login_as):
     assert login_as(world.bank).get(url).status_code == 200
 
 
+def test_the_outcome_page_links_an_offer_and_the_demand_page_shows_it(app, world, login_as):
+    from datetime import datetime
+    from decimal import Decimal
+
+    from models import Offer, OfferOrigin, ProductKind
+
+    event = make_event(status=EventStatus.PUBLISHED)
+    for u in (world.enterprise, world.bank):
+        register(event, u.org)
+    demand = factories.make_demand(world.enterprise.org, status="matched")
+    m = Meeting(event=event, slot=0, table_no=0, enterprise=world.enterprise.org, institution=world.bank.org)
+    offer = Offer(ref="of-met", demand=demand, org=world.bank.org, origin=OfferOrigin.BID, kind=ProductKind.LOAN,
+                  status="accepted", amount=Decimal(800), rate=Decimal("4.2"), term_months=36, collateral=[],
+                  asked_at=datetime(2026, 11, 2, 2), deadline_at=datetime(2099, 1, 1))
+    db_session.add_all([m, offer])
+    db_session.commit()
+    bank = login_as(world.bank)
+    url = f"/events/{event.ref}/meetings/{m.id}/outcome"
+    assert "of-met" in bank.get(url).text  # the bank's offer on this enterprise's demand is offered
+    bank.post(url, data={"held": "y", "intent_amount": "1000", "signed_amount": "800", "offer_ref": "of-met"})
+    page = login_as(world.enterprise).get(f"/demands/{demand.ref}").text
+    assert "of-met" in page and "对接活动中的洽谈结果" in page
+
+
 @pytest.mark.parametrize("who", ["enterprise", "bank", "fund", "guarantor", "district_bureau", "city_bureau"])
 def test_navigation_shows_events_for_every_role(app, world, login_as, who):
     page = login_as(getattr(world, who)).get("/")
