@@ -1,9 +1,11 @@
 """Fixtures for the ranking library: record factories, a small synthetic world and a model trained on it."""
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +68,16 @@ def world():
 def trained(world):
     """A model trained on the world before its split, with its held-out metrics."""
     return train(world.demands, world.products, world.outcomes, world.split_at, min_queries=50)
+
+
+@pytest.fixture
+def model_dir(app):
+    """The app's model directory, emptied before and after (it is shared by the session's app)."""
+    path = Path(app.config["MODEL_DIR"]) / "ranking"
+    shutil.rmtree(path, ignore_errors=True)
+    app.extensions.pop("ranking", None)
+    clear_cache()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+    app.extensions.pop("ranking", None)
+    clear_cache()

@@ -11,19 +11,6 @@ import pytest
 from matchmaker.ranking import clear_cache
 
 
-@pytest.fixture
-def model_dir(app):
-    """The app's model directory, emptied before and after (it is shared by the session's app)."""
-    path = Path(app.config["MODEL_DIR"]) / "ranking"
-    shutil.rmtree(path, ignore_errors=True)
-    app.extensions.pop("ranking", None)
-    clear_cache()
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-    app.extensions.pop("ranking", None)
-    clear_cache()
-
-
 def run(app, *args):
     result = app.test_cli_runner().invoke(args=["ranking", *args])
     return result

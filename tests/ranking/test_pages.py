@@ -5,7 +5,6 @@ import logging
 import shutil
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -14,18 +13,6 @@ from matchmaker.ranking.data import demand_record, product_record, serving
 from models import Deal, Offer, db_session
 from models.types import utcnow
 from tests.factories import make_demand, make_enterprise, make_org, make_product, make_user
-
-
-@pytest.fixture
-def model_dir(app):
-    path = Path(app.config["MODEL_DIR"]) / "ranking"
-    shutil.rmtree(path, ignore_errors=True)
-    app.extensions.pop("ranking", None)
-    clear_cache()
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-    app.extensions.pop("ranking", None)
-    clear_cache()
 
 
 @pytest.fixture
