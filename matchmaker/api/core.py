@@ -77,6 +77,9 @@ def finish(response: Response) -> Response:
         response.add_etag()
         response.headers["Cache-Control"] = "private, no-cache"
         response.make_conditional(request)
+    elif request.method == "PATCH" and response.status_code == 200 and response.is_json:
+        # The new version's tag, for the next If-Match.
+        response.add_etag()
     token = getattr(g, "api_token", None)
     if token is not None:
         try:

@@ -14,6 +14,7 @@ TITLES = {
     404: ("not_found", "对象不存在，或不在本机构的查看范围内"),
     405: ("method_not_allowed", "不支持该请求方式"),
     409: ("conflict", "当前状态不允许此操作"),
+    412: ("precondition_failed", "对象已被修改，请重新读取"),
     413: ("too_large", "请求内容过大"),
     415: ("unsupported_media_type", "请求内容应为JSON"),
     422: ("invalid", "提交的内容有误"),

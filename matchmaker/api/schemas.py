@@ -150,6 +150,21 @@ class TermsSchema(Strict):
     valuation_max = Decimal(0, MONEY_MAX, exclusive_min=True, allow_none=True)
 
 
+class OfferPatchSchema(Strict):
+    """The terms to change on an offer awaiting the enterprise's decision; what is left out keeps its value."""
+
+    amount = Decimal(0, MONEY_MAX, exclusive_min=True)
+    rate = Decimal(0, 36, allow_none=True)
+    term_months = fields.Integer(validate=TERM, allow_none=True)
+    collateral = fields.List(fields.String(validate=_codes(Collateral)))
+    conditions = fields.String(validate=validate.Length(max=2000), allow_none=True)
+    valid_until = fields.Date()
+    rate_reason = fields.String(validate=validate.Length(max=500), allow_none=True)
+    stake_percent = Decimal(0, 100, exclusive_min=True, allow_none=True)
+    valuation_min = Decimal(0, MONEY_MAX, exclusive_min=True, allow_none=True)
+    valuation_max = Decimal(0, MONEY_MAX, exclusive_min=True, allow_none=True)
+
+
 class BidSchema(TermsSchema):
     product = fields.String(validate=validate.Length(max=64), allow_none=True,
                             metadata={"description": "本机构产品的 ref（可选）"})

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app, jsonify, render_template, request
 from flask_smorest import Blueprint
 
 from matchmaker.api import core
@@ -179,6 +179,38 @@ def offer(ref):
 def _own_offer(ref: str, scope: str):
     user = core.require_scope(scope)
     return user, _visible(Offer, ref, user)
+
+
+IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+            "description": "读取方案时得到的 ETag：方案此后被改动过则返回 412，不会覆盖他人的修改"}
+
+
+def _etag_of(schema, obj) -> str:
+    """The ETag a GET of `obj` answers with (same serialisation, same hash)."""
+    resp = jsonify(schema.dump(obj))
+    resp.add_etag()
+    return resp.get_etag()[0]
+
+
+@bp.route("/offers/<ref>", methods=["PATCH"])
+@core.scoped("offers")
+@bp.doc(parameters=[IF_MATCH])
+@bp.arguments(s.OfferPatchSchema)
+@bp.response(200, s.OfferSchema)
+@_errors(400, 401, 403, 404, 409, 412, 422, 429)
+def revise_offer(body, ref):
+    """修改待企业确认的方案条款（金额、利率、期限、担保方式、条件、有效期等，只传要改的项）；企业接受、婉拒，或方案撤回、失效后为 409。"""
+    user, o = _own_offer(ref, "offers")
+    if not body:
+        raise ApiError(422, "请至少给出一项要修改的条款", fields={"body": "没有要修改的字段"})
+    if_match = request.if_match
+    if if_match and not if_match.star_tag and not if_match.contains(_etag_of(s.OfferSchema(), o)):
+        raise ApiError(412, "方案在您读取之后已被修改，请重新读取后再修改", code="precondition_failed",
+                       fields={"If-Match": "与当前 ETag 不符"})
+    try:
+        return offers.revise(user, o, body)
+    except offers.OfferError as e:
+        _offer_error(e)
 
 
 @bp.route("/offers/<ref>/answer", methods=["POST"])

@@ -459,6 +459,42 @@ def answer(actor, offer: Offer, values: dict) -> Offer:
     return offer
 
 
+# What a revision may change: the terms, never the product, the kind or the demand.
+REVISABLE_FIELDS = OFFER_FIELDS
+
+
+def revise(actor, offer: Offer, values: dict) -> Offer:
+    """The institution changes the terms of its offer while the enterprise has not decided (待企业确认).
+
+    `values` holds only the fields to change; the others keep their values and the whole is checked by
+    the same rules as a new offer. Once accepted, declined, withdrawn or expired the terms are history.
+    """
+    if not is_institution(actor, offer):
+        raise OfferError("只能修改本机构的方案")
+    unknown = sorted(set(values) - set(REVISABLE_FIELDS))
+    if unknown:
+        raise OfferError({unknown[0]: "该项不能修改"})
+    _lock(offer.demand, offer)
+    if offer.status != OS.SUBMITTED:
+        raise OfferError(f"该方案当前为“{STATUS_LABELS[offer.status]}”，不能修改；只有待企业确认的方案可以修改条款")
+    merged = {k: getattr(offer, k) for k in REVISABLE_FIELDS}
+    merged.update(values)
+    if errors := offer_errors(merged, offer.demand, offer.kind, offer.product):
+        raise OfferError(errors)
+    before = _audit_terms(offer)
+    old = {k: getattr(offer, k) for k in REVISABLE_FIELDS}
+    _set_terms(offer, merged)
+    changed = [k for k in REVISABLE_FIELDS if getattr(offer, k) != old[k]]
+    if changed:
+        record(actor, "offer.revised", offer, changed=changed, before=before, demand=offer.demand.ref,
+               **_audit_terms(offer))
+        notify(offer.demand.org, "offer.revised", f"机构修改了方案：{offer.demand.title}",
+               f"{offer.org.name}修改了方案条款（现为 {offer.amount.normalize():f} 万元），请查看后再决定。",
+               _link(offer))
+    db_session.commit()
+    return offer
+
+
 def decline(actor, offer: Offer, reason: str) -> Offer:
     """The institution declines an application, with a written reason."""
     if not is_institution(actor, offer):

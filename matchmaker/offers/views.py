@@ -171,6 +171,34 @@ def answer(ref):
     return _detail(offer, answer_form=form)
 
 
+@bp.route("/<ref>/revise", methods=["GET", "POST"])
+@role_required(*INSTITUTIONS)
+def revise(ref):
+    """The institution changes the terms of its offer while the enterprise has not decided."""
+    services.expire_due()
+    offer = get_visible_or_404(Offer, ref)
+    if not services.is_institution(current_user, offer):
+        abort(403)
+    form = OfferForm(products=[], kinds=[offer.kind])
+    if request.method == "GET":
+        for key in services.REVISABLE_FIELDS:
+            getattr(form, key).data = getattr(offer, key)
+    if offer.status != OfferStatus.SUBMITTED:
+        flash(f"该方案当前为“{services.STATUS_LABELS[offer.status]}”，不能修改。", "warning")
+        return redirect(url_for("offers.detail", ref=ref))
+    if form.validate_on_submit():
+        try:
+            services.revise(current_user, offer, form.values())
+        except OfferError as e:
+            _attach(form, e)
+        else:
+            flash("方案条款已修改，企业已收到通知。", "success")
+            return redirect(url_for("offers.detail", ref=ref))
+    demand = offer.demand
+    return render_template("offers/form.html", form=form, demand=demand, card=enterprise_card(current_user, demand),
+                           places=None, offer=offer)
+
+
 ACTIONS = {"decline": services.decline, "withdraw": services.withdraw, "cancel": services.cancel,
            "accept": services.accept, "reject": services.reject}
 DONE = {"decline": "已拒绝该申请。", "withdraw": "方案已撤回。", "cancel": "申请已撤销。",
