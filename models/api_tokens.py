@@ -1,4 +1,4 @@
-"""API tokens of institutions (stored hashed) and the idempotency keys of their creating calls."""
+"""API tokens of institutions and bureaus (stored hashed) and the idempotency keys of their creating calls."""
 from __future__ import annotations
 
 import hashlib
@@ -15,6 +15,8 @@ from models.types import utcnow
 # What a token may do: read everything its organisation's users may read; make and answer offers and
 # manage the institution's products; record signings and disbursements.
 SCOPES = ("read", "offers", "deals")
+# A bureau's token reads what its users read (its district, or the city) and the statistics; it changes nothing.
+BUREAU_SCOPES = ("read",)
 SCOPE_LABELS = {"read": "读取", "offers": "报价、答复与产品管理", "deals": "签约与放款"}
 # The visible start of a token ("mm_3f9a…"): enough for a person to tell tokens apart, useless to a thief.
 PREFIX_LEN = 11

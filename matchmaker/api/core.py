@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from matchmaker.api import tokens
 from matchmaker.api.errors import ApiError
-from models import IdempotencyKey, db_session, record
+from models import IdempotencyKey, OrgKind, db_session, record
 from models.api_tokens import hash_secret
 from models.types import utcnow
 
@@ -49,20 +49,30 @@ def actor() -> tokens.ApiActor:
     return g.api_actor
 
 
-def require_scope(scope: str) -> tokens.ApiActor:
-    """The acting organisation, once the token is known to carry `scope` (403 otherwise)."""
+# Whose tokens a call is for: most calls are an institution's business; the bureau reads the pool and the
+# statistics and exports its scope's outcomes.
+INSTITUTION, BUREAU = "institution", "bureau"
+_WHO_LABEL = {INSTITUTION: "金融机构", BUREAU: "工信局"}
+
+
+def require_scope(scope: str, who: tuple[str, ...] = (INSTITUTION,)) -> tokens.ApiActor:
+    """The acting organisation, once the token is known to carry `scope` and to be of `who` (403 otherwise)."""
+    kind = BUREAU if g.api_token.org.kind == OrgKind.BUREAU else INSTITUTION
+    if kind not in who:
+        names = "或".join(_WHO_LABEL[w] for w in who)
+        raise ApiError(403, f"该接口只对{names}的令牌开放", code="wrong_organisation")
     if scope not in (g.api_token.scopes or ()):
         raise ApiError(403, f"令牌没有“{scope}”权限", code="insufficient_scope")
     return g.api_actor
 
 
-def scoped(scope: str):
+def scoped(scope: str, who: tuple[str, ...] = (INSTITUTION,)):
     """Check the token's scope before the body is parsed: a read-only token hears 403, not a lecture on fields."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            require_scope(scope)
+            require_scope(scope, who)
             return view(*args, **kwargs)
 
         return wrapped

@@ -18,6 +18,13 @@ class TokenForm(FlaskForm):
         validators=[DataRequired("请至少选择一项权限")],
     )
 
+    def __init__(self, *args, org=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if org is not None:
+            from matchmaker.api.tokens import scopes_for
+
+            self.scopes.choices = options([(s, SCOPE_LABELS[s]) for s in scopes_for(org)])
+
 
 class RevokeForm(FlaskForm):
     pass

@@ -332,3 +332,48 @@ class AgendaSchema(Schema):
     event = fields.Nested(EventSchema)
     is_final = fields.Boolean()
     rows = fields.List(fields.Nested(AgendaRowSchema))
+
+
+# --- the bureau's statistics and exchange ---------------------------------------------------------
+
+MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="应为月份（YYYY-MM）")
+
+
+class StatisticsArgs(Strict):
+    start = fields.String(validate=MONTH, metadata={"description": "起始月份 YYYY-MM（默认：结束月份前11个月）"})
+    end = fields.String(validate=MONTH, metadata={"description": "结束月份 YYYY-MM（默认：本月）"})
+    district = fields.String(validate=validate.Length(max=50),
+                             metadata={"description": "区（市）；市工信局可选，区县工信局只能是本区县"})
+
+
+class FigureSchema(Schema):
+    key = fields.String()
+    title = fields.String()
+    unit = fields.String()
+    value = fields.Float(metadata={"description": "统计期间合计（金额为万元）"})
+    monthly = fields.List(fields.Float(), metadata={"description": "逐月数，与 months 对应"})
+
+
+class ShareSchema(Schema):
+    key = fields.String()
+    title = fields.String()
+    numerator = fields.Integer()
+    denominator = fields.Integer()
+    percent = fields.Float(allow_none=True)
+
+
+class FunnelStageSchema(Schema):
+    key = fields.String()
+    title = fields.String()
+    demands = fields.Integer()
+    percent = fields.Float(allow_none=True, metadata={"description": "相对上一环节的百分比"})
+
+
+class StatisticsSchema(Schema):
+    district = fields.String(allow_none=True, metadata={"description": "null 为全市"})
+    start = fields.String()
+    end = fields.String()
+    months = fields.List(fields.String())
+    figures = fields.List(fields.Nested(FigureSchema))
+    shares = fields.List(fields.Nested(ShareSchema))
+    funnel = fields.List(fields.Nested(FunnelStageSchema))

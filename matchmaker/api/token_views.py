@@ -1,4 +1,4 @@
-"""The institution admin's API token page: list, create (secret shown once), revoke."""
+"""The API token page of an institution's or a bureau's admin: list, create (secret shown once), revoke."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -9,31 +9,32 @@ from matchmaker.api import tokens, webhooks
 from matchmaker.api.forms import RevokeForm, TokenForm, WebhookForm
 from matchmaker.navigation import INSTITUTIONS
 from matchmaker.permissions import role_required
-from models import ApiToken, WebhookDelivery, WebhookEndpoint, db_session
+from models import ApiToken, OrgKind, WebhookDelivery, WebhookEndpoint, db_session
 from models.api_tokens import SCOPE_LABELS
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
 
 
 @bp.route("/", methods=["GET", "POST"])
-@role_required(*INSTITUTIONS, admin=True)
+@role_required(*INSTITUTIONS, OrgKind.BUREAU, admin=True)
 def index():
-    form = TokenForm()
+    form = TokenForm(org=current_user.org)
     secret = None
     if form.validate_on_submit():
         try:
             token, secret = tokens.create_token(current_user, form.name.data, form.scopes.data)
             flash(f"已创建令牌“{token.name}”。请立即复制保存，离开本页后将无法再次查看。", "success")
-            form = TokenForm(formdata=None)
+            form = TokenForm(formdata=None, org=current_user.org)
         except tokens.TokenError as e:
             form.name.errors = [*form.name.errors, str(e)]
     # The secret is rendered in this response only; it is neither stored nor put in the session.
     return render_template("api/tokens.html", form=form, secret=secret, tokens=tokens.tokens_of(current_user.org),
-                           revoke_form=RevokeForm(), scope_labels=SCOPE_LABELS)
+                           revoke_form=RevokeForm(), scope_labels=SCOPE_LABELS,
+                           bureau=current_user.org.kind == OrgKind.BUREAU)
 
 
 @bp.route("/<ref>/revoke", methods=["POST"])
-@role_required(*INSTITUTIONS, admin=True)
+@role_required(*INSTITUTIONS, OrgKind.BUREAU, admin=True)
 def revoke(ref):
     token = db_session.scalar(sa.select(ApiToken).where(ApiToken.ref == ref))
     if token is None or token.org_id != current_user.org_id:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from matchmaker.auth.services import new_ref
-from models import ApiToken, Organization, db_session, record
-from models.api_tokens import PREFIX_LEN, SCOPES, hash_secret
+from models import ApiToken, Organization, OrgKind, db_session, record
+from models.api_tokens import BUREAU_SCOPES, PREFIX_LEN, SCOPES, hash_secret
 from models.types import utcnow
 
 SECRET_PREFIX = "mm_"
@@ -45,10 +45,19 @@ class ApiActor:
         return self.org.kind
 
 
+def may_hold_tokens(org: Organization) -> bool:
+    """Approved institutions, and the bureaus (city or district), which read their scope and the statistics."""
+    return (org.is_institution or org.kind == OrgKind.BUREAU) and org.is_approved
+
+
+def scopes_for(org: Organization) -> tuple[str, ...]:
+    """What a token of `org` may carry: a bureau only reads."""
+    return BUREAU_SCOPES if org.kind == OrgKind.BUREAU else SCOPES
+
+
 def may_manage(user) -> bool:
-    """Only an approved institution's administrators hold tokens for their organisation."""
-    return bool(getattr(user, "is_authenticated", False) and user.is_admin and user.org.is_institution
-                and user.org.is_approved)
+    """Only the administrators of an approved institution or bureau hold tokens for their organisation."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_admin and may_hold_tokens(user.org))
 
 
 def tokens_of(org: Organization) -> list[ApiToken]:
@@ -60,11 +69,14 @@ def tokens_of(org: Organization) -> list[ApiToken]:
 def create_token(actor, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
     """Create a token of the actor's institution; returns it with its secret, which is never stored."""
     if not may_manage(actor):
-        raise TokenError("只有已审核金融机构的管理员可以创建API令牌")
+        raise TokenError("只有已审核金融机构或工信局的管理员可以创建API令牌")
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
         raise TokenError(f"令牌名称应为1至{NAME_MAX}个字")
-    scopes = [s for s in SCOPES if s in set(scopes or ())]
+    allowed = scopes_for(actor.org)
+    if set(scopes or ()) - set(allowed):
+        raise TokenError("工信局的令牌只能读取（read）")
+    scopes = [s for s in allowed if s in set(scopes or ())]
     if not scopes:
         raise TokenError("请至少选择一项权限")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
@@ -91,13 +103,13 @@ def revoke_token(actor, token: ApiToken) -> ApiToken:
 
 
 def resolve(secret: str) -> ApiToken | None:
-    """The active token of an approved institution whose secret this is, else None."""
+    """The active token of an approved institution or bureau whose secret this is, else None."""
     if not secret or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
         return None
     # Looked up by hash (a unique index), then compared in constant time.
     token = db_session.scalar(sa.select(ApiToken).where(ApiToken.secret_hash == hash_secret(secret)))
     if token is None or not token.matches(secret) or not token.is_active:
         return None
-    if not (token.org.is_institution and token.org.is_approved):
+    if not may_hold_tokens(token.org):
         return None
     return token

@@ -1,6 +1,8 @@
 """The /api/v1 endpoints: thin views that authorise with the pages' policies and call the same services."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import sqlalchemy as sa
 from flask import current_app, jsonify, render_template, request
 from flask_smorest import Blueprint
@@ -9,14 +11,15 @@ from matchmaker.api import core
 from matchmaker.api import schemas as s
 from matchmaker.api.errors import ApiError
 from matchmaker.catalog import services as catalog
+from matchmaker.console import services as console
 from matchmaker.demands import services as demands
 from matchmaker.demands.reveal import enterprise_card
 from matchmaker.events import agenda
 from matchmaker.events import services as events
 from matchmaker.extensions import limiter
 from matchmaker.offers import services as offers
-from matchmaker.permissions import can_view
-from models import Deal, Demand, Event, EventRegistration, Offer, Organization, Product, db_session
+from matchmaker.permissions import can_view, in_bureau_district
+from models import Deal, Demand, Event, EventRegistration, Offer, Organization, OrgKind, Product, db_session
 
 bp = Blueprint("api_v1", __name__, description="政银企基金对接平台集成接口（机构令牌）")
 bp.before_request(core.authenticate)
@@ -81,20 +84,26 @@ def _offer_error(e: offers.OfferError):
 # --- demands --------------------------------------------------------------------------------------
 
 
+BOTH = (core.INSTITUTION, core.BUREAU)
+
+
 @bp.route("/demands")
 @_conditional
-@core.scoped("read")
+@core.scoped("read", BOTH)
 @bp.arguments(s.PoolArgs, location="query")
 @bp.response(200, s.PoolPageSchema)
 @_errors(401, 403, 422, 429)
 def pool(args):
-    """需求项目库：已发布的需求（筛选、分面、分页），企业身份按披露规则匿名。"""
-    user = core.require_scope("read")
+    """需求项目库：已发布的需求（筛选、分面、分页），企业身份按披露规则匿名；工信局令牌只见本辖区。"""
+    user = core.require_scope("read", BOTH)
     f = demands.PoolFilters(**{k: args.get(k) for k in ("district", "cluster", "purpose", "financing_type",
                                                          "collateral", "amount_min", "amount_max", "term_min",
                                                          "term_max")})
     demands.expire_demands()
     q = demands.pool_query(f)
+    if user.org.kind == OrgKind.BUREAU:
+        # A district bureau's pool is its district's, as on its pages.
+        q = in_bureau_district(q, user)
     rows, total = _page(q, args)
     places = offers.places_left_many([d.id for d in rows])
     return {"items": [_demand_out(d, user, places[d.id]) for d in rows], "total": total, "page": args["page"],
@@ -116,12 +125,12 @@ def _facets(q) -> dict:
 
 @bp.route("/demands/<ref>")
 @_conditional
-@core.scoped("read")
+@core.scoped("read", BOTH)
 @bp.response(200, s.DemandSchema)
 @_errors(401, 403, 404, 429)
 def demand(ref):
-    """读取一项需求；不在查看范围内为 404，企业联系方式仅在披露后给出。"""
-    user = core.require_scope("read")
+    """读取一项需求；不在查看范围内为 404，企业联系方式仅在披露后给出（工信局：本辖区的需求）。"""
+    user = core.require_scope("read", BOTH)
     return _demand_out(_visible(Demand, ref, user), user)
 
 
@@ -422,6 +431,42 @@ def event_agenda(ref):
                       "table_no": r.meeting.table_no + 1 if r.meeting else None,
                       "partner": r.meeting.enterprise.name if r.meeting else None,
                       "is_requested": r.meeting.is_requested if r.meeting else None} for r in rows]}
+
+
+# --- the bureau's statistics ----------------------------------------------------------------------
+
+
+def _number(value):
+    return float(value) if isinstance(value, Decimal) else value
+
+
+@bp.route("/statistics")
+@_conditional
+@core.scoped("read", (core.BUREAU,))
+@bp.arguments(s.StatisticsArgs, location="query")
+@bp.response(200, s.StatisticsSchema)
+@_errors(401, 403, 404, 422, 429)
+def statistics(args):
+    """工信局工作台的统计数据（与工作台同一口径）：各项指标的合计与逐月数，首贷、信用贷占比，对接漏斗。
+
+    只对工信局令牌开放；区县工信局只看本区县（指定其他区县为 404）。月份按本市时区，默认最近12个月。
+    """
+    user = core.require_scope("read", (core.BUREAU,))
+    try:
+        scope = console.scope_for(user, args.get("start"), args.get("end"), args.get("district"))
+    except LookupError:
+        raise ApiError(404, "不在本局的统计范围内", fields={"district": "不是本局所辖的区（市）"}) from None
+    except console.ConsoleError as e:
+        name = "district" if "区（市）" in str(e) else "start"
+        raise ApiError(422, str(e), fields={name: str(e)}) from None
+    total, trend = console.totals(scope), console.trends(scope)
+    return {
+        "district": scope.district, "start": scope.labels[0], "end": scope.labels[-1], "months": scope.labels,
+        "figures": [{"key": m.key, "title": m.title, "unit": m.unit, "value": _number(total[m.key]),
+                     "monthly": [_number(v) for v in trend[m.key]]} for m in console.METRICS],
+        "shares": [{k: _number(v) for k, v in row.items() if k != "metric"} for row in console.shares(total)],
+        "funnel": [{k: _number(v) for k, v in row.items() if k != "metric"} for row in console.funnel(scope)],
+    }
 
 
 def docs_page():
