@@ -5,7 +5,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -19,10 +19,12 @@ class LineProblem:
     line: int
     field: str | None
     message: str
+    # A workbook's rows are reported with their sheet.
+    sheet: str | None = None
 
     def __str__(self) -> str:
         where = f"字段 {self.field}：" if self.field else ""
-        return f"第{self.line}行：{where}{self.message}"
+        return f"{self.sheet or ''}第{self.line}行：{where}{self.message}"
 
 
 @dataclass
@@ -38,23 +40,50 @@ class ImportReport:
         return {
             "ok": self.ok,
             "imported": dict(self.counts) if self.ok else {},
-            "errors": [{"line": e.line, "field": e.field, "message": e.message} for e in self.errors],
+            "errors": [{"line": e.line, "field": e.field, "message": e.message,
+                        **({"sheet": e.sheet} if e.sheet else {})} for e in self.errors],
         }
 
 
+class ImportGuard(Protocol):
+    """Who may import what: a file from an institution may only carry its own objects (see matchmaker/exchange)."""
+
+    def check_line(self, data: dict) -> None:
+        """Before the line is loaded: raise LineError for a type or a reference the importer may not use."""
+
+    def check_object(self, type_name: str, obj) -> None:
+        """After the line is loaded: raise LineError for an object outside the importer's reach."""
+
+    def finish(self, objects: list[tuple[str, object]]) -> None:
+        """Every line was good: the side effects of the import, in its transaction, before the commit."""
+
+
 def import_lines(lines: Iterable[str], *, city, actor=None, progress: Callable[[int], None] | None = None,
-                 max_errors: int = 1000) -> ImportReport:
+                 max_errors: int = 1000, guard: ImportGuard | None = None) -> ImportReport:
     """Check every line and import them all in one transaction, or nothing if any line is bad."""
+    return import_records(enumerate(lines, start=1), city=city, actor=actor, progress=progress,
+                          max_errors=max_errors, guard=guard)
+
+
+def import_records(records: Iterable[tuple[int, str | dict | LineError]], *, city, actor=None,
+                   progress: Callable[[int], None] | None = None, max_errors: int = 1000,
+                   guard: ImportGuard | None = None) -> ImportReport:
+    """import_lines over (number, line) pairs: a line is JSON text, an already parsed object (a workbook row),
+    or the LineError its reader met (reported like any bad line)."""
     load_all_types()
     ctx = ImportContext(city=city, actor=actor)
     report = ImportReport()
-    for number, raw in enumerate(lines, start=1):
+    loaded: list[tuple[str, object]] = []
+    for number, raw in records:
         if progress:
             progress(1)
-        if not raw.strip():
+        if isinstance(raw, str) and not raw.strip():
             continue
         try:
-            obj, type_name = _load_line(raw, ctx)
+            if isinstance(raw, LineError):
+                # A row its reader could not even turn into a line.
+                raise raw
+            obj, type_name = _load_line(raw, ctx, guard)
         except LineError as e:
             report.errors.append(LineProblem(number, e.field, e.message))
             _remember_failed_ref(raw, number, ctx)
@@ -73,6 +102,9 @@ def import_lines(lines: Iterable[str], *, city, actor=None, progress: Callable[[
             return report
         record(actor, f"{type_name}.imported", obj)
         report.counts[type_name] += 1
+        loaded.append((type_name, obj))
+    if not report.errors and guard is not None:
+        guard.finish(loaded)
     if report.errors:
         db_session.rollback()
     else:
@@ -80,11 +112,19 @@ def import_lines(lines: Iterable[str], *, city, actor=None, progress: Callable[[
     return report
 
 
-def _remember_failed_ref(raw: str, number: int, ctx: ImportContext) -> None:
+def _parse(raw: str | dict):
+    if isinstance(raw, dict):
+        return raw
     try:
-        data = json.loads(raw)
+        return json.loads(raw)
     except json.JSONDecodeError:
+        return None
+
+
+def _remember_failed_ref(raw: str | dict | LineError, number: int, ctx: ImportContext) -> None:
+    if isinstance(raw, LineError):
         return
+    data = _parse(raw)
     if not isinstance(data, dict) or not isinstance(data.get("type"), str) or data["type"] not in TYPES:
         return
     key = TYPES[data["type"]].key_of(data)
@@ -92,11 +132,14 @@ def _remember_failed_ref(raw: str, number: int, ctx: ImportContext) -> None:
         ctx.failed.setdefault((data["type"], key), number)
 
 
-def _load_line(raw: str, ctx: ImportContext):
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise LineError(None, f"不是有效的 JSON：{e.msg}（第{e.colno}列）") from None
+def _load_line(raw: str | dict, ctx: ImportContext, guard: ImportGuard | None = None):
+    if isinstance(raw, dict):
+        data = raw
+    else:
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise LineError(None, f"不是有效的 JSON：{e.msg}（第{e.colno}列）") from None
     if not isinstance(data, dict):
         raise LineError(None, "每行应为一个 JSON 对象")
     type_name = data.get("type")
@@ -106,9 +149,17 @@ def _load_line(raw: str, ctx: ImportContext):
     unknown = sorted(set(data) - t.keys - {"type"})
     if unknown:
         raise LineError(unknown[0], "未知字段（不接受未定义的字段）")
+    if guard is not None:
+        guard.check_line(data)
     # No autoflush: a half-checked object must never reach the database mid-check.
     with db_session.no_autoflush:
         obj = t.load(data, ctx)
+        if guard is not None:
+            try:
+                guard.check_object(type_name, obj)
+            except LineError:
+                db_session.expunge(obj)
+                raise
     key = t.key_of(data) or getattr(obj, "ref", None)
     if key:
         ctx.created[(type_name, key)] = obj

@@ -1,0 +1,71 @@
+"""The provincial platform's workbook template, as an explicit column spec: sheets, headers, cell types."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Cell types: how a value is written and read back.
+TEXT, MONEY, RATE, INT, DATE = "text", "money", "rate", "int", "date"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str = TEXT
+    width: int = 14
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    columns: tuple[Column, ...]
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def column(self, header: str) -> Column:
+        return next(c for c in self.columns if c.header == header)
+
+
+DEMANDS = Sheet("融资需求", (
+    Column("需求编号", width=16, required=True),
+    Column("企业名称", width=28),
+    Column("统一社会信用代码", width=22),
+    Column("所属区（市）", width=12),
+    Column("所属产业集群", width=14),
+    Column("融资金额（万元）", MONEY),
+    Column("期限（月）", INT, width=10),
+    Column("用途", width=14),
+    Column("融资方式", width=18),
+    Column("状态", width=10),
+    Column("发布日期", DATE, width=12),
+))
+
+# One row per accepted offer: its deal (if signed) and the money paid out on it (summed; the last date).
+OUTCOMES = Sheet("对接结果", (
+    Column("方案编号", width=16),
+    Column("需求编号", width=16, required=True),
+    Column("金融机构", width=26, required=True),
+    Column("产品", width=20),
+    Column("方案类型", width=10),
+    Column("授信/投资金额（万元）", MONEY, width=18, required=True),
+    Column("利率（%）", RATE, width=10),
+    Column("期限（月）", INT, width=10),
+    Column("接受日期", DATE, width=12),
+    Column("签约金额（万元）", MONEY, width=16),
+    Column("签约日期", DATE, width=12),
+    Column("放款金额（万元）", MONEY, width=16),
+    Column("放款日期", DATE, width=12),
+))
+
+SHEETS = (DEMANDS, OUTCOMES)
+
+# The interchange key of an imported outcome line -> the column a problem with it is reported under.
+OUTCOME_FIELD_COLUMNS = {
+    "ref": "方案编号", "offer": "方案编号", "demand": "需求编号", "org": "金融机构", "product": "产品",
+    "kind": "方案类型", "amount": "授信/投资金额（万元）", "rate": "利率（%）", "term_months": "期限（月）",
+    "accepted": "接受日期", "created": "接受日期", "answered": "接受日期",
+    "signed_amount": "签约金额（万元）", "signed_on": "签约日期",
+    "disbursed_amount": "放款金额（万元）", "disbursements": "放款金额（万元）", "disbursed_on": "放款日期",
+}
