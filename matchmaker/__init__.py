@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.console.views import public_bp as scorecard_bp
     from matchmaker.demands.views import bp as demands_bp
     from matchmaker.events.views import bp as events_bp
+    from matchmaker.exchange.views import bp as exchange_bp
     from matchmaker.home.views import bp as home_bp
     from matchmaker.notices.views import bp as notices_bp
     from matchmaker.notifications.views import bp as notifications_bp
@@ -81,7 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.ranking.views import bp as ranking_bp
 
     for bp in (home_bp, auth_bp, accounts_bp, bureau_bp, projects_bp, demands_bp, catalog_bp, events_bp,
-               notifications_bp, offers_bp, console_bp, notices_bp, ranking_bp, scorecard_bp):
+               notifications_bp, offers_bp, console_bp, notices_bp, ranking_bp, scorecard_bp, exchange_bp):
         app.register_blueprint(bp)
 
 
