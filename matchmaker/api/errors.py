@@ -43,10 +43,12 @@ class ApiError(Exception):
     """Raised anywhere under /api/: becomes the error shape with `status`."""
 
     def __init__(self, status: int, message: str | None = None, *, code: str | None = None,
-                 fields: dict[str, str] | None = None, headers: dict[str, str] | None = None):
+                 fields: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+                 lines: list[dict] | None = None):
         default_code, default_message = TITLES.get(status, ("error", "请求失败"))
         self.status, self.code = status, code or default_code
         self.message, self.fields, self.headers = message or default_message, fields or {}, headers or {}
+        self.lines = lines
         super().__init__(self.message)
 
 
@@ -88,6 +90,8 @@ def response(status: int, message: str | None = None, *, code: str | None = None
 
 def error_response(e: ApiError):
     body = {"error": {"code": e.code, "message": e.message, "fields": e.fields}}
+    if getattr(e, "lines", None) is not None:
+        body["error"]["lines"] = e.lines
     resp = jsonify(body)
     resp.status_code = e.status
     resp.headers.update(e.headers)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from models import Collateral, FinancingType, Purpose
@@ -59,9 +60,19 @@ class Strict(Schema):
 # --- errors and pages -----------------------------------------------------------------------------
 
 
+class LineProblemSchema(Schema):
+    line = fields.Integer(metadata={"description": "文件中的行号（工作簿为行号，表头为第1行）"})
+    sheet = fields.String(metadata={"description": "工作表（仅工作簿）"})
+    field = fields.String(allow_none=True, metadata={"description": "字段（工作簿为列名）"})
+    message = fields.String()
+
+
 class ErrorBodySchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
+    # Before `fields`, which shadows the module inside this class body.
+    lines = fields.List(fields.Nested(LineProblemSchema),
+                        metadata={"description": "导入文件时：每一处有误的行（此时未导入任何数据）"})
     fields = fields.Dict(keys=fields.String(), values=fields.String())
 
 
@@ -377,3 +388,21 @@ class StatisticsSchema(Schema):
     figures = fields.List(fields.Nested(FigureSchema))
     shares = fields.List(fields.Nested(ShareSchema))
     funnel = fields.List(fields.Nested(FunnelStageSchema))
+
+
+class ExportArgs(Strict):
+    format = fields.String(load_default="jsonl", validate=validate.OneOf(["jsonl", "xlsx"]),
+                           metadata={"description": "jsonl（DESIGN §9）或 xlsx（省平台模板）"})
+    start = fields.Date(required=True, data_key="from", metadata={"description": "起始日期（含）"})
+    end = fields.Date(required=True, data_key="to", metadata={"description": "结束日期（含）"})
+    district = fields.String(validate=validate.Length(max=50),
+                             metadata={"description": "区（市）；区县工信局只能是本区县"})
+
+
+class ImportFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "省平台模板工作簿（.xlsx，读取“对接结果”表）或 JSON Lines"})
+
+
+class ImportResultSchema(Schema):
+    imported = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                           metadata={"description": "各类型导入的数量：product、offer、deal"})

@@ -1,10 +1,11 @@
 """The /api/v1 endpoints: thin views that authorise with the pages' policies and call the same services."""
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request, send_file
 from flask_smorest import Blueprint
 
 from matchmaker.api import core
@@ -16,6 +17,7 @@ from matchmaker.demands import services as demands
 from matchmaker.demands.reveal import enterprise_card
 from matchmaker.events import agenda
 from matchmaker.events import services as events
+from matchmaker.exchange import services as exchange
 from matchmaker.extensions import limiter
 from matchmaker.offers import services as offers
 from matchmaker.permissions import can_view, in_bureau_district
@@ -467,6 +469,61 @@ def statistics(args):
         "shares": [{k: _number(v) for k, v in row.items() if k != "metric"} for row in console.shares(total)],
         "funnel": [{k: _number(v) for k, v in row.items() if k != "metric"} for row in console.funnel(scope)],
     }
+
+
+# --- bulk exchange --------------------------------------------------------------------------------
+
+EXPORT_CONTENT = {"application/x-ndjson": {"schema": {"type": "string"}},
+                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                      {"schema": {"type": "string", "format": "binary"}}}
+
+
+@bp.route("/exchange/export")
+@core.scoped("read", (core.BUREAU,))
+@bp.arguments(s.ExportArgs, location="query")
+@bp.doc(responses={"200": {"description": "导出文件（附件）", "content": EXPORT_CONTENT}})
+@_errors(401, 403, 404, 422, 429)
+def exchange_export(args):
+    """导出期间内已发布的需求及对接结果（已接受的方案、签约、放款）：JSON Lines 或省平台模板 Excel。
+
+    只对工信局令牌开放；区县工信局只导出本区县（指定其他区县为 404）。
+    """
+    user = core.require_scope("read", (core.BUREAU,))
+    city = current_app.extensions["city"]
+    try:
+        scope = exchange.export_scope(city, args["start"], args["end"], args.get("district"), user=user)
+        data, name, mime = exchange.export_file(args["format"], scope, city, actor=user)
+    except LookupError:
+        raise ApiError(404, "不在本局的导出范围内", fields={"district": "不是本局所辖的区（市）"}) from None
+    except exchange.ExchangeError as e:
+        raise ApiError(422, str(e), fields={e.field or "body": str(e)}) from None
+    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
+
+
+@bp.route("/exchange/import", methods=["POST"])
+@core.scoped("offers")
+@_idempotent
+@bp.arguments(s.ImportFileSchema, location="files")
+@bp.response(201, s.ImportResultSchema)
+@_errors(400, 401, 403, 409, 413, 422, 429)
+def exchange_import(files):
+    """报送本机构的产品和对接结果：JSON Lines（product、offer、deal 行）或省平台模板工作簿的“对接结果”表。
+
+    全部通过校验才导入；否则 422，error.lines 列出每一处有误的行、字段与原因，什么也不导入。
+    只能报送本机构的数据、本机构可见的需求；签约行（deal）还需要令牌有 deals 权限。
+    """
+    user = core.require_scope("offers")
+    upload = files["file"]
+    try:
+        report = exchange.import_file(user, upload.filename, upload.read(), current_app.extensions["city"],
+                                      scopes=tuple(g.api_token.scopes or ()))
+    except exchange.ExchangeError as e:
+        raise ApiError(422, str(e), fields={"file": str(e)}) from None
+    if not report.ok:
+        lines = report.as_json()["errors"]
+        raise ApiError(422, f"共 {len(lines)} 处有误，未导入任何数据：{report.errors[0]}", code="invalid_file",
+                       fields={"file": str(report.errors[0])}, lines=lines)
+    return {"imported": dict(report.counts)}, 201
 
 
 def docs_page():

@@ -441,6 +441,8 @@ def import_workbook(actor, data: bytes, city, *, scopes=None, name: str | None =
     """The 对接结果 sheet of the provincial workbook, all or nothing; problems named by row and column."""
     records = workbook_records(data, actor.org)
     report = interchange.import_records(records, city=city, actor=actor, guard=InstitutionGuard(actor, scopes))
+    # A row is an offer and its deal: the deal's "its offer's line is bad" repeats the row's own problem.
+    report.errors = [p for p in report.errors if not p.message.endswith(f"所在的第{p.line}行有误")]
     for p in report.errors:
         p.sheet = T.OUTCOMES.title
         p.field = T.OUTCOME_FIELD_COLUMNS.get(p.field, p.field)

@@ -35,3 +35,28 @@ def test_api_answers_within_its_schema(app, bearer, mode):
             case.call_and_validate(headers=bearer, checks=CHECKS)
 
         call()
+
+
+BUREAU_PATHS = {"/api/v1/statistics", "/api/v1/exchange/export", "/api/v1/demands", "/api/v1/demands/{ref}"}
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_the_bureaus_calls_answer_within_their_schema(app, world, mode):
+    # A district bureau's token on what the bureau may call: statistics, the export, its pool.
+    make_demand(world.enterprise.org, status="published")
+    bearer = {"Authorization": "Bearer " + tokens.create_token(world.district_bureau, "性质测试", ["read"])[1]}
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    seen = set()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.path not in BUREAU_PATHS or operation.method.upper() != "GET":
+            continue
+        seen.add(operation.path)
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        def call(case):
+            case.call_and_validate(headers=bearer, checks=CHECKS)
+
+        call()
+    assert seen == BUREAU_PATHS
