@@ -79,3 +79,16 @@ def test_a_token_cannot_import_for_another_institution_nor_deals_without_the_sco
                  "x.jsonl").status_code == 403
     r = _post(client, token_for(world.bank), f"{ours}\n{deal}\n".encode(), "x.jsonl")
     assert r.status_code == 201 and r.get_json()["imported"] == {"offer": 1, "deal": 1}
+
+
+def test_a_retried_import_with_the_same_key_imports_once(world, client):
+    d = factories.make_demand(world.enterprise.org, status="published")
+    line = json.dumps({"type": "offer", "ref": "of-k1", "demand": d.ref, "org": world.bank.org.ref,
+                       "amount": 100, "rate": 4, "term_months": 12, "status": "accepted"}).encode()
+    secret = token_for(world.bank)
+    answers = [client.post("/api/v1/exchange/import", data={"file": (io.BytesIO(line), "x.jsonl")},
+                           content_type="multipart/form-data", headers=auth(secret, **{"Idempotency-Key": "imp-1"}))
+               for _ in range(2)]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[1].headers.get("Idempotent-Replayed") == "true"
+    assert db_session.scalar(sa.select(sa.func.count(Offer.id))) == 1
