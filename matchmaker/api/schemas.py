@@ -400,7 +400,7 @@ class ExportArgs(Strict):
 
 
 class ImportFileSchema(Schema):
-    file = Upload(required=True, metadata={"description": "省平台模板工作簿（.xlsx，读取“对接结果”表）或 JSON Lines"})
+    file = Upload(required=True, metadata={"description": "省平台模板工作簿（.xlsx，读取“金融产品”“对接结果”表）或 JSON Lines"})
 
 
 class ImportResultSchema(Schema):

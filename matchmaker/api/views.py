@@ -507,7 +507,7 @@ def exchange_export(args):
 @bp.response(201, s.ImportResultSchema)
 @_errors(400, 401, 403, 409, 413, 422, 429)
 def exchange_import(files):
-    """报送本机构的产品和对接结果：JSON Lines（product、offer、deal 行）或省平台模板工作簿的“对接结果”表。
+    """报送本机构的产品和对接结果：JSON Lines（product、offer、deal 行）或省平台模板工作簿的“金融产品”“对接结果”表。
 
     全部通过校验才导入；否则 422，error.lines 列出每一处有误的行、字段与原因，什么也不导入。
     只能报送本机构的数据、本机构可见的需求；签约行（deal）还需要令牌有 deals 权限。

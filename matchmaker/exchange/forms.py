@@ -36,4 +36,4 @@ class ExportForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField("报送文件（.xlsx 省平台模板的“对接结果”表，或 .jsonl）", validators=[InputRequired("请选择文件")])
+    file = FileField("报送文件（.xlsx 省平台模板的“金融产品”“对接结果”表，或 .jsonl）", validators=[InputRequired("请选择文件")])

@@ -6,7 +6,7 @@ offers and the deals on them; as the JSON Lines of DESIGN §9 (the interchange's
 organisations, projects and products they refer to) or as the provincial workbook (template.py).
 
 Import (an institution): a JSON Lines file of `product`, `offer` and `deal` lines, or the workbook's
-对接结果 sheet, through the interchange's all-or-nothing import: only its own objects, only outcomes
+金融产品 and 对接结果 sheets, through the interchange's all-or-nothing import: only its own objects, only outcomes
 for demands it may see. Accepted offers and deals reported this way move their demand on (已对接,
 已签约, 已放款) and reveal the enterprise to the institution, as the same steps on the pages would.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -48,7 +49,7 @@ from models import (
     record,
 )
 from models.codes import label
-from models.products import ProductKind
+from models.products import COLLATERAL_CODES, PURPOSE_CODES, SIZE_CODES, ProductKind, ProductStatus
 
 # The demands a report carries: those that reached the pool and stayed there or went further.
 REPORTED = (DemandStatus.PUBLISHED, DemandStatus.MATCHED, DemandStatus.SIGNED, DemandStatus.FUNDED)
@@ -349,24 +350,45 @@ def _cell_in(value, kind: str):
 
 
 KIND_BY_LABEL = {label(k.value): k.value for k in ProductKind} | {k.value: k.value for k in ProductKind}
+STATUS_BY_LABEL = {label(st.value): st.value for st in ProductStatus} | {st.value: st.value for st in ProductStatus}
+_LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
+
+
+def _codes_of(text, codes: tuple[str, ...], context: str | None = None) -> list[str] | None:
+    """A cell listing labels ("信用、设备抵押") as codes; an unknown word passes through for the line's own check."""
+    if text is None:
+        return None
+    by_label = {label(c, context): c for c in codes} | {c: c for c in codes}
+    return [by_label.get(w, w) for w in _LIST_SPLIT.split(str(text)) if w]
+
+
+def _words(text) -> list[str] | None:
+    return None if text is None else [w for w in _LIST_SPLIT.split(str(text)) if w]
 
 
 class _RowReader:
-    """Turns rows of the 对接结果 sheet into `offer` (and `deal`) lines of the importing institution."""
+    """Turns rows of the 金融产品 and 对接结果 sheets into the importing institution's `product`, `offer`, `deal` lines."""
 
     def __init__(self, org: Organization):
         self.org = org
         products = list(db_session.scalars(sa.select(Product).where(Product.org_id == org.id)))
-        self.by_ref = {p.ref: p for p in products}
-        self.by_name: dict[str, list[Product]] = {}
+        self.refs = {p.ref for p in products}
+        self.by_name: dict[str, list[str]] = {}
         for p in products:
-            self.by_name.setdefault(p.name, []).append(p)
+            self.by_name.setdefault(p.name, []).append(p.ref)
 
-    def product(self, text) -> Product | None:
+    def _own(self, v: dict) -> None:
+        who = v.get("金融机构")
+        if who is None:
+            raise LineError("金融机构", "缺少必填字段")
+        if who not in (self.org.name, self.org.ref):
+            raise LineError("金融机构", f"只能导入本机构（{self.org.name}）的数据，不能导入“{who}”的")
+
+    def product(self, text) -> str | None:
         if text is None:
             return None
-        if text in self.by_ref:
-            return self.by_ref[text]
+        if text in self.refs:
+            return text
         found = self.by_name.get(str(text), [])
         if len(found) == 1:
             return found[0]
@@ -374,12 +396,33 @@ class _RowReader:
             raise LineError("产品", f"本机构有多个名为“{text}”的产品，请填写产品编号")
         raise LineError("产品", f"“{text}”不是本机构的产品")
 
-    def lines(self, v: dict) -> list[dict]:
-        who = v.get("金融机构")
-        if who is None:
-            raise LineError("金融机构", "缺少必填字段")
-        if who not in (self.org.name, self.org.ref):
-            raise LineError("金融机构", f"只能导入本机构（{self.org.name}）的对接结果，不能导入“{who}”的")
+    def product_lines(self, v: dict) -> list[dict]:
+        self._own(v)
+        kind = v.get("产品类型")
+        if kind is not None and kind not in KIND_BY_LABEL:
+            raise LineError("产品类型", f"“{kind}”不是产品类型，应为：贷款、股权投资、融资担保、融资租赁")
+        status = v.get("状态")
+        if status is not None and status not in STATUS_BY_LABEL:
+            raise LineError("状态", f"“{status}”不是产品状态，应为：在售、已暂停、已下架")
+        ref = v.get("产品编号") or new_ref("pd")
+        line = {"type": "product", "ref": ref, "org": self.org.ref, "name": v.get("产品名称"),
+                "kind": KIND_BY_LABEL.get(kind) if kind else None, "description": v.get("产品说明"),
+                "amount_min": v.get("金额下限（万元）"), "amount_max": v.get("金额上限（万元）"),
+                "term_min": v.get("期限下限（月）"), "term_max": v.get("期限上限（月）"),
+                "rate_min": v.get("利率下限（%）"), "rate_max": v.get("利率上限（%）"),
+                "collateral": _codes_of(v.get("担保方式"), COLLATERAL_CODES, "collateral"),
+                "districts": _words(v.get("适用区（市）")), "industries": _words(v.get("适用产业")),
+                "sizes": _codes_of(v.get("适用企业规模"), SIZE_CODES), "purposes": _codes_of(v.get("适用用途"), PURPOSE_CODES),
+                "tags": _words(v.get("标签")), "approval_days": v.get("审批时效（天）"),
+                "status": STATUS_BY_LABEL.get(status) if status else None}
+        # Later outcome rows may name the product.
+        self.refs.add(ref)
+        if line["name"]:
+            self.by_name.setdefault(str(line["name"]), []).append(ref)
+        return [{k: x for k, x in line.items() if x is not None}]
+
+    def outcome_lines(self, v: dict) -> list[dict]:
+        self._own(v)
         product = self.product(v.get("产品"))
         kind = v.get("方案类型")
         if kind is not None and kind not in KIND_BY_LABEL:
@@ -388,7 +431,7 @@ class _RowReader:
         accepted = v.get("接受日期") or v.get("签约日期") or demands.local_today().isoformat()
         accepted_at = f"{accepted}T00:00:00" if isinstance(accepted, str) and len(accepted) == 10 else accepted
         offer = {"type": "offer", "ref": ref, "demand": v.get("需求编号"), "org": self.org.ref,
-                 "product": product.ref if product else None, "kind": KIND_BY_LABEL.get(kind) if kind else None,
+                 "product": product, "kind": KIND_BY_LABEL.get(kind) if kind else None,
                  "amount": v.get("授信/投资金额（万元）"), "rate": v.get("利率（%）"), "term_months": v.get("期限（月）"),
                  "status": "accepted", "created": accepted_at, "answered": accepted_at, "accepted": accepted_at}
         out = [{k: x for k, x in offer.items() if x is not None}]
@@ -404,48 +447,56 @@ class _RowReader:
         return out
 
 
+def _sheet_rows(wb, sheet: T.Sheet):
+    """(row number, {header: value}) of the filled rows, once the header row is the template's."""
+    rows = wb[sheet.title].iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+    while header and not header[-1]:
+        header.pop()
+    missing = [h for h in sheet.headers if sheet.column(h).required and h not in header]
+    unknown = [h for h in header if h not in sheet.headers]
+    if missing or unknown:
+        raise ExchangeError(f"“{sheet.title}”工作表的表头与模板不符：" + "；".join(
+            ([f"缺少列 {'、'.join(missing)}"] if missing else []) + ([f"多出列 {'、'.join(unknown)}"] if unknown else [])),
+            "file")
+    for number, cells in enumerate(rows, start=2):
+        values = {h: _cell_in(c, sheet.column(h).kind) for h, c in zip(header, cells, strict=False) if h}
+        if any(x is not None for x in values.values()):
+            yield number, values
+
+
 def workbook_records(data: bytes, org: Organization):
-    """(row number, line or LineError) for every filled row of the 对接结果 sheet."""
+    """(row number, line or LineError, sheet) for every filled row: 金融产品 first, then 对接结果."""
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
         raise ExchangeError("不是有效的 Excel 工作簿（.xlsx）", "file") from None
-    if T.OUTCOMES.title not in wb.sheetnames:
-        raise ExchangeError(f"工作簿中没有“{T.OUTCOMES.title}”工作表（省平台模板）", "file")
-    rows = wb[T.OUTCOMES.title].iter_rows(values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
-    while header and not header[-1]:
-        header.pop()
-    missing = [h for h in T.OUTCOMES.headers if T.OUTCOMES.column(h).required and h not in header]
-    unknown = [h for h in header if h not in T.OUTCOMES.headers]
-    if missing or unknown:
-        raise ExchangeError("“对接结果”工作表的表头与模板不符：" + "；".join(
-            ([f"缺少列 {'、'.join(missing)}"] if missing else []) + ([f"多出列 {'、'.join(unknown)}"] if unknown else [])),
-            "file")
+    present = [s for s in T.IMPORT_SHEETS if s.title in wb.sheetnames]
+    if not present:
+        raise ExchangeError("工作簿中没有“金融产品”或“对接结果”工作表（省平台模板）", "file")
     reader = _RowReader(org)
     out = []
-    for number, cells in enumerate(rows, start=2):
-        values = {h: _cell_in(c, T.OUTCOMES.column(h).kind) for h, c in zip(header, cells, strict=False) if h}
-        if all(x is None for x in values.values()):
-            continue
-        try:
-            for line in reader.lines(values):
-                out.append((number, line))
-        except LineError as e:
-            out.append((number, e))
+    for sheet in present:
+        convert = reader.product_lines if sheet is T.PRODUCTS else reader.outcome_lines
+        for number, values in _sheet_rows(wb, sheet):
+            try:
+                out.extend((number, line, sheet.title) for line in convert(values))
+            except LineError as e:
+                out.append((number, e, sheet.title))
     wb.close()
     return out
 
 
 def import_workbook(actor, data: bytes, city, *, scopes=None, name: str | None = None) -> interchange.ImportReport:
-    """The 对接结果 sheet of the provincial workbook, all or nothing; problems named by row and column."""
+    """The 金融产品 and 对接结果 sheets of the template, all or nothing; problems named by sheet, row and column."""
     records = workbook_records(data, actor.org)
     report = interchange.import_records(records, city=city, actor=actor, guard=InstitutionGuard(actor, scopes))
     # A row is an offer and its deal: the deal's "its offer's line is bad" repeats the row's own problem.
-    report.errors = [p for p in report.errors if not p.message.endswith(f"所在的第{p.line}行有误")]
+    report.errors = [p for p in report.errors
+                     if not (p.message.startswith("引用的offer") and p.message.endswith(f"所在的第{p.line}行有误"))]
     for p in report.errors:
-        p.sheet = T.OUTCOMES.title
-        p.field = T.OUTCOME_FIELD_COLUMNS.get(p.field, p.field)
+        columns = T.PRODUCT_FIELD_COLUMNS if p.sheet == T.PRODUCTS.title else T.OUTCOME_FIELD_COLUMNS
+        p.field = columns.get(p.field, p.field)
     _audit(actor, report, "xlsx", name)
     return report
 

@@ -59,7 +59,32 @@ OUTCOMES = Sheet("对接结果", (
     Column("放款日期", DATE, width=12),
 ))
 
+# What an institution reports of its products (imported before its outcomes, which may name them).
+PRODUCTS = Sheet("金融产品", (
+    Column("产品编号", width=16),
+    Column("金融机构", width=26, required=True),
+    Column("产品名称", width=20, required=True),
+    Column("产品类型", width=10, required=True),
+    Column("金额下限（万元）", MONEY),
+    Column("金额上限（万元）", MONEY),
+    Column("期限下限（月）", INT, width=12),
+    Column("期限上限（月）", INT, width=12),
+    Column("利率下限（%）", RATE, width=12),
+    Column("利率上限（%）", RATE, width=12),
+    Column("担保方式", width=20),
+    Column("适用区（市）", width=20),
+    Column("适用产业", width=20),
+    Column("适用企业规模", width=14),
+    Column("适用用途", width=20),
+    Column("标签", width=20),
+    Column("审批时效（天）", INT, width=12),
+    Column("产品说明", width=40),
+    Column("状态", width=10),
+))
+
+# The export fills the province's two sheets; an institution's report may carry its products too.
 SHEETS = (DEMANDS, OUTCOMES)
+IMPORT_SHEETS = (PRODUCTS, OUTCOMES)
 
 # The interchange key of an imported outcome line -> the column a problem with it is reported under.
 OUTCOME_FIELD_COLUMNS = {
@@ -68,4 +93,12 @@ OUTCOME_FIELD_COLUMNS = {
     "accepted": "接受日期", "created": "接受日期", "answered": "接受日期",
     "signed_amount": "签约金额（万元）", "signed_on": "签约日期",
     "disbursed_amount": "放款金额（万元）", "disbursements": "放款金额（万元）", "disbursed_on": "放款日期",
+}
+
+PRODUCT_FIELD_COLUMNS = {
+    "ref": "产品编号", "org": "金融机构", "name": "产品名称", "kind": "产品类型", "amount_min": "金额下限（万元）",
+    "amount_max": "金额上限（万元）", "term_min": "期限下限（月）", "term_max": "期限上限（月）",
+    "rate_min": "利率下限（%）", "rate_max": "利率上限（%）", "collateral": "担保方式", "districts": "适用区（市）",
+    "industries": "适用产业", "sizes": "适用企业规模", "purposes": "适用用途", "tags": "标签",
+    "approval_days": "审批时效（天）", "description": "产品说明", "status": "状态",
 }

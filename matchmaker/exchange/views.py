@@ -57,4 +57,5 @@ def import_page():
         else:
             if report.ok:
                 sync_all()
-    return render_template("exchange/import.html", form=form, report=report, error=error, outcomes=T.OUTCOMES)
+    return render_template("exchange/import.html", form=form, report=report, error=error, outcomes=T.OUTCOMES,
+                           products=T.PRODUCTS)

@@ -65,16 +65,17 @@ def import_lines(lines: Iterable[str], *, city, actor=None, progress: Callable[[
                           max_errors=max_errors, guard=guard)
 
 
-def import_records(records: Iterable[tuple[int, str | dict | LineError]], *, city, actor=None,
+def import_records(records: Iterable[tuple], *, city, actor=None,
                    progress: Callable[[int], None] | None = None, max_errors: int = 1000,
                    guard: ImportGuard | None = None) -> ImportReport:
     """import_lines over (number, line) pairs: a line is JSON text, an already parsed object (a workbook row),
-    or the LineError its reader met (reported like any bad line)."""
+    or the LineError its reader met (reported like any bad line); a third item names the row's sheet."""
     load_all_types()
     ctx = ImportContext(city=city, actor=actor)
     report = ImportReport()
     loaded: list[tuple[str, object]] = []
-    for number, raw in records:
+    for number, raw, *where in records:
+        sheet = where[0] if where else None
         if progress:
             progress(1)
         if isinstance(raw, str) and not raw.strip():
@@ -85,7 +86,7 @@ def import_records(records: Iterable[tuple[int, str | dict | LineError]], *, cit
                 raise raw
             obj, type_name = _load_line(raw, ctx, guard)
         except LineError as e:
-            report.errors.append(LineProblem(number, e.field, e.message))
+            report.errors.append(LineProblem(number, e.field, e.message, sheet))
             _remember_failed_ref(raw, number, ctx)
             if len(report.errors) >= max_errors:
                 break
@@ -98,7 +99,7 @@ def import_records(records: Iterable[tuple[int, str | dict | LineError]], *, cit
             db_session.flush()
         except IntegrityError as e:
             db_session.rollback()
-            report.errors.append(LineProblem(number, None, f"与已有数据冲突：{e.orig}"))
+            report.errors.append(LineProblem(number, None, f"与已有数据冲突：{e.orig}", sheet))
             return report
         record(actor, f"{type_name}.imported", obj)
         report.counts[type_name] += 1

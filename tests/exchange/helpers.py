@@ -42,14 +42,17 @@ def rows(data: bytes, sheet: str) -> list[list]:
     return [list(r) for r in ws.iter_rows(values_only=True)]
 
 
-def outcome_workbook(*rows_: dict) -> bytes:
-    """A 对接结果 sheet in the template with these rows (header -> value)."""
+def outcome_workbook(*rows_: dict, products: tuple[dict, ...] = ()) -> bytes:
+    """A 对接结果 sheet in the template with these rows (header -> value), after a 金融产品 sheet if given."""
     wb = Workbook()
-    ws = wb.active
-    ws.title = T.OUTCOMES.title
-    ws.append(T.OUTCOMES.headers)
-    for r in rows_:
-        ws.append([r.get(h) for h in T.OUTCOMES.headers])
+    wb.remove(wb.active)
+    for sheet, data in ((T.PRODUCTS, products), (T.OUTCOMES, rows_)):
+        if sheet is T.PRODUCTS and not products:
+            continue
+        ws = wb.create_sheet(sheet.title)
+        ws.append(sheet.headers)
+        for r in data:
+            ws.append([r.get(h) for h in sheet.headers])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -172,10 +172,35 @@ def test_reported_outcomes_move_the_demand_and_reveal_the_enterprise(world, city
     assert entry.details["imported"] == {"product": 1, "offer": 1, "deal": 1} and entry.org_id == world.bank.org_id
 
 
+def test_a_workbook_reports_new_products_and_outcomes_naming_them(world, city):
+    from tests import factories
+
+    d = factories.make_demand(world.enterprise.org, status="published")
+    product = {"金融机构": world.bank.org.name, "产品名称": "线下设备贷", "产品类型": "贷款", "金额下限（万元）": 100,
+               "金额上限（万元）": 3000, "期限下限（月）": 6, "期限上限（月）": 60, "利率下限（%）": 3.2, "利率上限（%）": 5.5,
+               "担保方式": "信用、设备抵押", "适用区（市）": "滕州市", "适用企业规模": "小型、微型", "适用用途": "设备更新",
+               "标签": "技改贷", "状态": "在售"}
+    outcome = {"需求编号": d.ref, "金融机构": world.bank.org.name, "产品": "线下设备贷", "授信/投资金额（万元）": 800,
+               "利率（%）": 3.9, "期限（月）": 36}
+    bad = services.import_workbook(world.bank, outcome_workbook(outcome, products=(
+        product, {**product, "产品名称": "倒挂产品", "金额下限（万元）": 5000, "适用企业规模": "巨型"})), city)
+    assert [(e.sheet, e.line, e.field) for e in bad.errors] == [("金融产品", 3, "适用企业规模")]
+    assert db_session.scalar(sa.select(Product).where(Product.name == "线下设备贷")) is None
+    report = services.import_workbook(world.bank, outcome_workbook(outcome, products=(product,)), city)
+    assert report.ok, [str(e) for e in report.errors]
+    made = db_session.scalar(sa.select(Product).where(Product.name == "线下设备贷"))
+    assert made.org_id == world.bank.org_id and made.collateral == ["none", "equipment"]
+    assert made.sizes == ["small", "micro"] and made.districts == ["滕州市"] and made.purposes == ["equipment"]
+    offer = db_session.scalar(sa.select(Offer).where(Offer.demand_id == d.id))
+    assert offer.product_id == made.id and offer.status == "accepted"
+    db_session.refresh(d)
+    assert d.status == "matched"
+
+
 def test_a_file_that_is_neither_is_refused_with_a_reason(world, city):
     with pytest.raises(services.ExchangeError, match="Excel"):
         services.import_file(world.bank, "x.bin", b"\xff\xfe\x00garbage", city)
-    with pytest.raises(services.ExchangeError, match="对接结果"):
+    with pytest.raises(services.ExchangeError, match="金融产品"):
         from openpyxl import Workbook
 
         wb, buf = Workbook(), io.BytesIO()
