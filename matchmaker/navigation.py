@@ -44,6 +44,7 @@ NAV: list[NavItem] = [
     NavItem("我的产品", "catalog.mine", INSTITUTIONS, "/my-products", group="金融产品"),
     NavItem("需求订阅", "notifications.searches", INSTITUTIONS, "/saved-searches"),
     NavItem("机构名录", "bureau.organizations", (U,), "/bureau/organizations"),
+    NavItem("审计日志", "audit.index", (U,), "/audit"),
     NavItem("通知公告", "notices.index", EVERYONE, "/notices", public=True),
     NavItem("消息", "notifications.inbox", EVERYONE, "/inbox", count="unread"),
 ]
