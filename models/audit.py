@@ -40,7 +40,9 @@ def _refuse_change(_mapper, _connection, entry: AuditEntry) -> None:
 @sa.event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_change(state) -> None:
     # update(AuditEntry)/delete(AuditEntry) run through a session bypass the per-object events above.
-    if (state.is_update or state.is_delete) and getattr(state.statement, "table", None) is AuditEntry.__table__:
+    # ORM statements carry an annotated copy of the table: compare by name.
+    table = getattr(state.statement, "table", None)
+    if (state.is_update or state.is_delete) and getattr(table, "name", None) == AuditEntry.__tablename__:
         raise AuditLogIsAppendOnly("the audit log cannot be updated or deleted from")
 
 

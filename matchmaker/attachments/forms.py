@@ -10,7 +10,8 @@ from matchmaker.forms import options
 
 
 class UploadForm(FlaskForm):
-    kind = SelectField("附件类型", validators=[DataRequired("请选择附件类型")])
+    # The service checks the kind against the object's list, with a Chinese message.
+    kind = SelectField("附件类型", validators=[DataRequired("请选择附件类型")], validate_choice=False)
     file = FileField("文件", validators=[FileRequired("请选择要上传的文件")])
 
     def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs):

@@ -145,6 +145,12 @@ class Row:
         return OBJECT_TYPE_LABELS.get(self.entry.object_type, self.entry.object_type)
 
     @property
+    def details_pairs(self) -> str:
+        """The details as the page shows them: "key: value" pairs."""
+        return "；".join(f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)}"
+                        for k, v in (self.entry.details or {}).items())
+
+    @property
     def details_text(self) -> str:
         return json.dumps(self.entry.details or {}, ensure_ascii=False, default=str)
 
