@@ -36,6 +36,7 @@ NAV: list[NavItem] = [
     NavItem("为您推荐", "ranking.recommended", INSTITUTIONS, "/recommended"),
     NavItem("申请与方案", "offers.mine", (E, B, F, G), "/offers/", group="对接"),
     NavItem("逾期未答复", "offers.overdue", (U,), "/offers/overdue", group="审核"),
+    NavItem("审计日志", "audit.index", (U,), "/audit", group="审核"),
     NavItem("项目台账", "projects.ledger_page", (U,), "/projects/ledger"),
     NavItem("推送清单", "demands.batches", (U,), "/demands/batches"),
     NavItem("推送清单", "demands.inbox", (B,), "/demands/inbox"),
@@ -44,7 +45,6 @@ NAV: list[NavItem] = [
     NavItem("我的产品", "catalog.mine", INSTITUTIONS, "/my-products", group="金融产品"),
     NavItem("需求订阅", "notifications.searches", INSTITUTIONS, "/saved-searches"),
     NavItem("机构名录", "bureau.organizations", (U,), "/bureau/organizations"),
-    NavItem("审计日志", "audit.index", (U,), "/audit"),
     NavItem("通知公告", "notices.index", EVERYONE, "/notices", public=True),
     NavItem("消息", "notifications.inbox", EVERYONE, "/inbox", count="unread"),
 ]

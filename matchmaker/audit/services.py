@@ -147,8 +147,12 @@ class Row:
     @property
     def details_pairs(self) -> str:
         """The details as the page shows them: "key: value" pairs."""
-        return "；".join(f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)}"
-                        for k, v in (self.entry.details or {}).items())
+        def show(key, value) -> str:
+            if key == "sha256" and isinstance(value, str):
+                return value[:12] + "…"  # enough to tell files apart on screen; the export has it whole
+            return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+        return "；".join(f"{k}: {show(k, v)}" for k, v in (self.entry.details or {}).items())
 
     @property
     def details_text(self) -> str:
