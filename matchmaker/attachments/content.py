@@ -58,7 +58,9 @@ def _zip_type(data: bytes) -> str | None:
         # An OFD package (GB/T 33190) is a zip with OFD.xml at its root.
         if "OFD.xml" in names:
             return OFD
-    except (zipfile.BadZipFile, KeyError, ValueError, NotImplementedError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, NotImplementedError, EOFError, OSError,
+            RuntimeError):
+        # Broken, truncated, encrypted or otherwise unreadable: not a document we accept.
         return None
     return None
 

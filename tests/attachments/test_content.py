@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matchmaker.attachments import content
 from matchmaker.attachments.content import ContentError, Upload
@@ -56,3 +58,21 @@ def test_the_size_limit_and_empty_files():
         check("a.pdf", files.pdf() + b" " * MB, max_bytes=MB)
     with pytest.raises(ContentError, match="空文件"):
         check("a.pdf", b"")
+
+
+@settings(max_examples=200, deadline=None)
+@given(head=st.sampled_from([b"PK\x03\x04", b"%PDF-", b"\x89PNG\r\n\x1a\n", b""]), tail=st.binary(max_size=2048),
+       name=st.text(max_size=300))
+def test_any_bytes_and_name_get_an_answer_never_a_crash(head, tail, name):
+    try:
+        ctype, kept = content.check(Upload(name, head + tail), max_bytes=MB)
+    except ContentError as e:
+        assert str(e)
+    else:
+        assert ctype in content.DOCUMENT_TYPES and 0 < len(kept) <= 200 and "/" not in kept
+
+
+def test_a_broken_zip_after_a_valid_manifest_is_refused():
+    data = files.xlsx()
+    with pytest.raises(ContentError):
+        check("报表.xlsx", data[: len(data) // 2])
