@@ -23,8 +23,9 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
+    # Indexed for the bureau's log page: filtered by user, and a district bureau also reads its own staff's entries.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     action: Mapped[str] = mapped_column(sa.String(64))
     object_type: Mapped[str] = mapped_column(sa.String(32))
     object_ref: Mapped[str] = mapped_column(sa.String(64), index=True)

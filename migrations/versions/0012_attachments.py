@@ -1,4 +1,4 @@
-"""attachments of demands, tech projects and offers (files kept under ATTACHMENT_DIR)
+"""attachments of demands, tech projects and offers (files kept under ATTACHMENT_DIR); audit log indexes
 
 Revision ID: 0012
 Revises: 0009
@@ -41,9 +41,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_attachments_org_id'), ['org_id'], unique=False)
         batch_op.create_index('ix_attachments_owner', ['owner_type', 'owner_id'], unique=False)
 
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_entries_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_entries_user_id'), ['user_id'], unique=False)
+
 
 
 def downgrade():
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_entries_user_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_entries_org_id'))
+
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.drop_index('ix_attachments_owner')
         batch_op.drop_index(batch_op.f('ix_attachments_org_id'))
