@@ -202,6 +202,16 @@ def test_a_bank_sees_nothing_before_the_reveal_and_downloads_after_acceptance(wo
     assert fetch(login_as(world.other_bank), att.id).status_code == 404
 
 
+def test_an_application_to_a_bank_shows_that_bank_the_documents(world, store, login_as):
+    from matchmaker.offers import services as offer_services
+
+    demand = published(world)
+    att = attach(world.enterprise, demand)
+    offer_services.apply(world.enterprise, demand, factories.make_product(world.bank.org), "请审阅营业执照")
+    assert fetch(login_as(world.bank), att.id).status_code == 200
+    assert fetch(login_as(world.other_bank), att.id).status_code == 404
+
+
 # --- delete ---------------------------------------------------------------------------------------
 
 
