@@ -66,6 +66,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from matchmaker.accounts.views import bp as accounts_bp
+    from matchmaker.attachments.views import bp as attachments_bp
+    from matchmaker.audit.views import bp as audit_bp
     from matchmaker.auth.views import bp as auth_bp
     from matchmaker.bureau.views import bp as bureau_bp
     from matchmaker.catalog.views import bp as catalog_bp
@@ -82,7 +84,8 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.ranking.views import bp as ranking_bp
 
     for bp in (home_bp, auth_bp, accounts_bp, bureau_bp, projects_bp, demands_bp, catalog_bp, events_bp,
-               notifications_bp, offers_bp, console_bp, notices_bp, ranking_bp, scorecard_bp, exchange_bp):
+               notifications_bp, offers_bp, console_bp, notices_bp, ranking_bp, scorecard_bp, exchange_bp,
+               attachments_bp, audit_bp):
         app.register_blueprint(bp)
 
 

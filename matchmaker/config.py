@@ -19,6 +19,7 @@ def _instance_secret(instance: Path) -> str:
 def from_environment(instance: Path) -> dict:
     """The settings the app reads from the environment; every one has an embedded default."""
     env = os.environ
+    attachment_mb = int(env.get("ATTACHMENT_MAX_MB") or 20)
     return {
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'matchmaker.db'}",
         "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret(instance),
@@ -48,7 +49,12 @@ def from_environment(instance: Path) -> dict:
         # Webhooks go to https only; plain http to this machine only when allowed (tests, local trials).
         "WEBHOOK_ALLOW_LOCAL_HTTP": env.get("WEBHOOK_ALLOW_LOCAL_HTTP", "") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
-        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # A request may be a little over the attachment limit, so the form can say so at the field.
+        "MAX_CONTENT_LENGTH": max(20, attachment_mb + 1) * 1024 * 1024,
+        # Uploaded documents (demands, projects, offers) and notice files: outside the web root, backed up.
+        "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR") or str(instance / "attachments"),
+        "ATTACHMENT_MAX_MB": attachment_mb,
+        "NOTICE_FILES_DIR": env.get("NOTICE_FILES_DIR") or str(instance / "notice-files"),
         # Notifications are mailed through this server when it is set; the inbox works without it.
         "SMTP_HOST": env.get("SMTP_HOST") or None,
         "SMTP_PORT": int(env.get("SMTP_PORT") or 25),

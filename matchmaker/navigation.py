@@ -36,6 +36,7 @@ NAV: list[NavItem] = [
     NavItem("为您推荐", "ranking.recommended", INSTITUTIONS, "/recommended"),
     NavItem("申请与方案", "offers.mine", (E, B, F, G), "/offers/", group="对接"),
     NavItem("逾期未答复", "offers.overdue", (U,), "/offers/overdue", group="审核"),
+    NavItem("审计日志", "audit.index", (U,), "/audit", group="审核"),
     NavItem("项目台账", "projects.ledger_page", (U,), "/projects/ledger", group="台账与上报"),
     NavItem("推送清单", "demands.batches", (U,), "/demands/batches", group="台账与上报"),
     NavItem("推送清单", "demands.inbox", (B,), "/demands/inbox"),

@@ -1,6 +1,7 @@
 """SQLAlchemy models of the platform: one module per domain, the session lives in `models.db`."""
 from models.api_tokens import ApiToken, IdempotencyKey
-from models.audit import AuditEntry, record
+from models.attachments import ATTACHMENT_KIND_LABELS, KINDS_BY_OWNER, Attachment, AttachmentKind, AttachmentOwner
+from models.audit import AuditEntry, AuditLogIsAppendOnly, record
 from models.codes import Collateral, DemandStatus, FinancingType, OrgKind, OrgStatus, Purpose, Size, UserRole, label
 from models.db import Base, db_session, get_engine, init_engine
 from models.demands import Demand, DemandDisclosure, DemandHistory, DemandIntendedBank, PushBatch, PushBatchItem
@@ -38,4 +39,5 @@ __all__ = [
     "SearchOutbox", "OutboxOp", "enqueue",
     "Offer", "OfferOrigin", "OfferStatus", "ACTIVE_STATUSES", "Deal", "Disbursement",
     "Notice", "NoticeAttachment", "NoticeKind",
+    "Attachment", "AttachmentKind", "AttachmentOwner", "ATTACHMENT_KIND_LABELS", "KINDS_BY_OWNER", "AuditLogIsAppendOnly",
 ]

@@ -1,16 +1,13 @@
 """Notices: who sees which (audience by organisation kind and district), publishing with files, notifying."""
 from __future__ import annotations
 
-import io
 import json
-import secrets
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, url_for
 
+from matchmaker.attachments import content, storage
 from matchmaker.auth.services import new_ref
 from matchmaker.notifications.services import notify
 from models import Notice, NoticeAttachment, NoticeKind, Organization, OrgKind, OrgStatus, db_session, record
@@ -97,65 +94,35 @@ def audience_orgs(notice: Notice) -> sa.Select:
 # --- attachments ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    data: bytes
-
-
-# What a file is, judged by its first bytes (not by its name or the browser's word for it).
-_SIGNATURES = (
-    (b"%PDF-", "application/pdf", ".pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/msword", ".doc"),
-)
-_OOXML = (("word/", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
-          ("xl/", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"))
-ALLOWED_TEXT = "PDF、Word、Excel、PNG、JPEG"
+# Files are checked and stored by the attachments domain's functions; notices keep their own table and folder.
+Upload = content.Upload
+NOTICE_TYPES = (content.PDF, content.DOC, content.DOCX, content.XLSX, content.PNG, content.JPEG)
+ALLOWED_TEXT = content.allowed_text(NOTICE_TYPES)
 
 
 def sniff(data: bytes) -> str | None:
     """The content type of an allowed file, or None."""
-    for magic, ctype, _ext in _SIGNATURES:
-        if data.startswith(magic):
-            return ctype
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-        except zipfile.BadZipFile:
-            return None
-        for prefix, ctype, _ext in _OOXML:
-            if "[Content_Types].xml" in names and any(n.startswith(prefix) for n in names):
-                return ctype
-    return None
+    ctype = content.sniff(data)
+    return ctype if ctype in NOTICE_TYPES else None
 
 
 def check_upload(up: Upload) -> str:
-    if not up.data:
-        raise NoticeError("files", f"附件“{up.filename}”是空文件")
-    if len(up.data) > MAX_FILE_BYTES:
-        raise NoticeError("files", f"附件“{up.filename}”超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
-    ctype = sniff(up.data)
-    if ctype is None:
-        raise NoticeError("files", f"附件“{up.filename}”的内容不是允许的类型（{ALLOWED_TEXT}）")
+    try:
+        ctype, _name = content.check(up, max_bytes=MAX_FILE_BYTES, types=NOTICE_TYPES, check_name=False)
+    except content.ContentError as e:
+        raise NoticeError("files", f"附件：{e}") from None
     return ctype
 
 
 def files_dir() -> Path:
-    path = Path(current_app.config.get("NOTICE_FILES_DIR") or Path(current_app.instance_path) / "notice-files")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return storage.directory("NOTICE_FILES_DIR", "notice-files")
 
 
 def file_path(att: NoticeAttachment) -> Path:
     return files_dir() / att.stored_name
 
 
-def _clean_name(name: str) -> str:
-    # Only the last path part, without control characters: the name is shown and offered on download.
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    return "".join(c for c in name if c.isprintable()).strip()[:200] or "附件"
+_clean_name = content.clean_name
 
 
 # --- publishing -------------------------------------------------------------------------------------
@@ -190,10 +157,8 @@ def publish(actor, *, kind: str, title: str, body: str, audience_kinds: list[str
     written: list[Path] = []
     try:
         for up, ctype in zip(uploads, types, strict=True):
-            stored = secrets.token_hex(16)
-            path = files_dir() / stored
-            path.write_bytes(up.data)
-            written.append(path)
+            stored = storage.new_name()
+            written.append(storage.write(files_dir() / stored, up.data))
             notice.attachments.append(NoticeAttachment(filename=_clean_name(up.filename), content_type=ctype,
                                                        size=len(up.data), stored_name=stored))
         db_session.flush()

@@ -51,6 +51,8 @@ def live_server(database_url, app, tmp_path_factory):
         # Rows the tests make with factories reach the index before the live site searches it.
         "SEARCH_SYNC_BEFORE_SEARCH": "1",
         "MODEL_DIR": str(instance / "models"),
+        "ATTACHMENT_DIR": str(instance / "attachments"),
+        "NOTICE_FILES_DIR": str(instance / "notice-files"),
     }
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     log = open(tmp_path_factory.mktemp("logs") / "gunicorn.log", "w")  # noqa: SIM115

@@ -1,0 +1,1 @@
+"""The audit log for the bureau: a filtered, scoped, paginated list and its Excel export (read only)."""
