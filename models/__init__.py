@@ -15,6 +15,7 @@ from models.events import (
     RegistrationStatus,
     RequestStatus,
 )
+from models.jobs import JobRun, MailStatus, OutgoingMail, RunStatus
 from models.notices import Notice, NoticeAttachment, NoticeKind
 from models.notifications import Notification, SavedSearch
 from models.offers import ACTIVE_STATUSES, Deal, Disbursement, Offer, OfferOrigin, OfferStatus
@@ -38,4 +39,5 @@ __all__ = [
     "SearchOutbox", "OutboxOp", "enqueue",
     "Offer", "OfferOrigin", "OfferStatus", "ACTIVE_STATUSES", "Deal", "Disbursement",
     "Notice", "NoticeAttachment", "NoticeKind",
+    "JobRun", "RunStatus", "OutgoingMail", "MailStatus",
 ]
