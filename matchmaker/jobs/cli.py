@@ -33,6 +33,15 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
+def _connection():
+    from matchmaker.jobs import queue
+
+    try:
+        return queue.connection()
+    except RuntimeError as e:
+        raise click.ClickException("未设置 REDIS_URL：没有 Redis 时请用 `flask --app wsgi jobs loop`。") from e
+
+
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -96,7 +105,7 @@ def scheduler_command(tick, once):
     from matchmaker.jobs import queue
 
     _logging()
-    conn = queue.connection()
+    conn = _connection()
     if once:
         ids = queue.enqueue_due(conn)
         click.echo(json.dumps({"enqueued": ids}))
@@ -114,5 +123,5 @@ def worker_command(burst, name):
     """执行者：从 Redis 队列取出任务并在本应用中运行（需要 REDIS_URL）；SIGTERM 时做完当前任务再退出。"""
     from matchmaker.jobs import queue
 
-    worker = queue.make_worker(queue.connection(), name=name)
+    worker = queue.make_worker(_connection(), name=name)
     worker.work(burst=burst, logging_level="INFO")
