@@ -39,7 +39,12 @@ def from_environment(instance: Path) -> dict:
         "REMEMBER_COOKIE_SECURE": env.get("HTTPS", "") == "1",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_HOURS", "8")) * 3600,
+        # A sign-in lasts SESSION_HOURS at most, and ends after SESSION_IDLE_MINUTES without a request
+        # (matchmaker/auth/sessions.py); sensitive actions need the password within SENSITIVE_REAUTH_MINUTES.
+        "SESSION_HOURS": float(env.get("SESSION_HOURS", "8")),
+        "SESSION_IDLE_MINUTES": float(env.get("SESSION_IDLE_MINUTES", "120")),
+        "SENSITIVE_REAUTH_MINUTES": float(env.get("SENSITIVE_REAUTH_MINUTES", "15")),
+        "PERMANENT_SESSION_LIFETIME": int(float(env.get("SESSION_HOURS", "8")) * 3600),
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_HEADERS_ENABLED": True,

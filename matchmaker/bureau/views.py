@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from matchmaker import search_pages
+from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.bureau import services
 from matchmaker.bureau.forms import InstitutionForm, ReviewForm
 from matchmaker.permissions import get_visible_or_404, role_required
@@ -63,6 +64,7 @@ def organization(ref):
 
 @bp.route("/institutions/new", methods=["GET", "POST"])
 @role_required(OrgKind.BUREAU)
+@fresh_login_required
 def new_institution():
     if not current_user.org.is_city_bureau:
         abort(403)
