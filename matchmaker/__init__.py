@@ -5,7 +5,6 @@ import logging
 from pathlib import Path
 
 from flask import Flask, g, render_template, request
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from matchmaker import config as config_module
 from matchmaker import security
@@ -32,8 +31,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["city"] = load_city(app.config["CITY_CONFIG"])
     init_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    # Behind nginx the client address and scheme come from the proxy's headers.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -34,7 +34,9 @@ def from_environment(instance: Path) -> dict:
         "REDIS_URL": env.get("REDIS_URL"),
         "CITY_CONFIG": env.get("CITY_CONFIG") or str(Path(__file__).parent / "city" / "zaozhuang.toml"),
         "MODEL_DIR": env.get("MODEL_DIR") or str(instance / "models"),
-        # Cookies are marked Secure only when the site is served over HTTPS.
+        # How many proxies (nginx) stand in front and set X-Forwarded-For/-Proto/-Host; 0 = none, trust no header.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        # Cookies are Secure when a request arrives over HTTPS (through a trusted proxy too); HTTPS=1 forces it.
         "SESSION_COOKIE_SECURE": env.get("HTTPS", "") == "1",
         "REMEMBER_COOKIE_SECURE": env.get("HTTPS", "") == "1",
         "SESSION_COOKIE_HTTPONLY": True,
@@ -50,6 +52,10 @@ def from_environment(instance: Path) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         # Calls per API token (matchmaker/api); Flask-Limiter's syntax.
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "600 per minute"),
+        # API calls refused for a missing or wrong token, per address (token guessing).
+        "API_AUTH_FAILURE_LIMIT": env.get("API_AUTH_FAILURE_LIMIT", "30 per minute"),
+        # Search pages (pool, supermarket, directory) per user, or per address for visitors.
+        "SEARCH_RATE_LIMIT": env.get("SEARCH_RATE_LIMIT", "120 per minute"),
         # Webhooks go to https only; plain http to this machine only when allowed (tests, local trials).
         "WEBHOOK_ALLOW_LOCAL_HTTP": env.get("WEBHOOK_ALLOW_LOCAL_HTTP", "") == "1",
         "WTF_CSRF_TIME_LIMIT": None,

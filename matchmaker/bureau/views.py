@@ -8,6 +8,7 @@ from matchmaker import search_pages
 from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.bureau import services
 from matchmaker.bureau.forms import InstitutionForm, ReviewForm
+from matchmaker.extensions import search_limit
 from matchmaker.permissions import get_visible_or_404, role_required
 from models import Organization, OrgKind
 
@@ -25,6 +26,7 @@ PER_PAGE = 30
 
 
 @bp.route("/organizations")
+@search_limit
 @role_required(OrgKind.BUREAU)
 def organizations():
     args = request.args
