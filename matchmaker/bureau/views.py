@@ -76,3 +76,25 @@ def new_institution():
         flash(f"已创建机构「{user.org.name}」，管理员账户：{user.username}。", "success")
         return redirect(url_for("bureau.organization", ref=user.org.ref))
     return render_template("bureau/institution_new.html", form=form)
+
+
+@bp.route("/jobs")
+@role_required(OrgKind.BUREAU)
+def jobs():
+    """The background jobs at a glance (city bureau): last run, failures, next time due."""
+    if not current_user.org.is_city_bureau:
+        abort(403)
+    from datetime import datetime
+
+    from matchmaker.jobs.runner import status
+
+    def when(iso):
+        return datetime.fromisoformat(iso) if iso else None
+
+    rows = status()
+    for r in rows:  # the template shows city times
+        r["next_due_at"] = when(r["next_due"])
+        for key in ("last_run", "last_failure"):
+            if r[key]:
+                r[key]["started"] = when(r[key]["started_at"])
+    return render_template("bureau/jobs.html", rows=rows)

@@ -169,3 +169,31 @@ def test_claims_go_through_their_own_transaction(ctx):
         assert conn.scalar(sa.select(JobRun.__table__.c.id).where(JobRun.__table__.c.id == run_id)) == run_id
     db_session.rollback()
     assert registry.get("mail-deliver").name == "mail-deliver"
+
+
+def test_the_city_bureau_sees_the_jobs_and_their_failures(ctx, world, login_as, search_down):
+    factories.make_enterprise()
+    city = login_as(world.city_bureau)
+    runner.run_slot("search-sync", datetime(2026, 11, 26, 3, 2))
+    from models.types import utcnow
+
+    slot = JOBS["demands-expire"].current_slot(utcnow(), SHANGHAI)
+    runner.run_slot("demands-expire", slot)
+    page = city.get("/bureau/jobs")
+    assert page.status_code == 200
+    text = page.text
+    assert "搜索索引同步" in text and "失败" in text and "does not answer" in text
+    assert "融资需求到期失效" in text and "成功" in text and "从未运行" in text
+    # The next daily slot, in Beijing time: tomorrow's 00:05.
+    nxt = JOBS["demands-expire"].next_slot(slot, SHANGHAI).replace(tzinfo=ZoneInfo("UTC")).astimezone(SHANGHAI)
+    assert nxt.strftime("%Y-%m-%d 00:05") in text
+    assert "后台任务" in city.get("/bureau/organizations").text
+
+
+@pytest.mark.parametrize("role", ["district_bureau", "bank", "enterprise"])
+def test_others_do_not_see_the_jobs(ctx, world, login_as, role):
+    assert login_as(getattr(world, role)).get("/bureau/jobs").status_code == 403
+
+
+def test_visitors_are_sent_to_sign_in(ctx, client):
+    assert client.get("/bureau/jobs").status_code == 302
