@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     app.extensions["city"] = load_city(app.config["CITY_CONFIG"])
-    init_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    init_engine(app.config["SQLALCHEMY_DATABASE_URI"], **config_module.engine_options(app.config))
 
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -21,6 +21,9 @@ def from_environment(instance: Path) -> dict:
     env = os.environ
     return {
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'matchmaker.db'}",
+        # Connections each process may hold on PostgreSQL: pool + overflow (see deploy/README.md for sizing).
+        "DATABASE_POOL_SIZE": int(env.get("DATABASE_POOL_SIZE", "5")),
+        "DATABASE_MAX_OVERFLOW": int(env.get("DATABASE_MAX_OVERFLOW", "5")),
         "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret(instance),
         "SEARCH_BACKEND": env.get("SEARCH_BACKEND", "embedded"),
         "SEARCH_INDEX_DIR": env.get("SEARCH_INDEX_DIR") or str(instance / "search"),
@@ -65,3 +68,12 @@ def from_environment(instance: Path) -> dict:
         "SMTP_PORT": int(env.get("SMTP_PORT") or 25),
         "SMTP_FROM": env.get("SMTP_FROM") or "noreply@localhost",
     }
+
+
+def engine_options(config: dict) -> dict:
+    """SQLAlchemy engine options: a bounded pool on PostgreSQL (SQLite needs none)."""
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return {}
+    # Connections older than 30 minutes are replaced: a proxy or firewall may drop idle ones silently.
+    return {"pool_size": config.get("DATABASE_POOL_SIZE", 5), "max_overflow": config.get("DATABASE_MAX_OVERFLOW", 5),
+            "pool_recycle": 1800}
