@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from matchmaker.formatting import local_dt
 from matchmaker.jobs import runner
 from matchmaker.jobs.registry import JOBS
+from models.types import utcnow
 
 jobs_cli = AppGroup("jobs", help="后台任务：查看、手动运行、内置循环，或 Redis 队列的调度器与执行者。")
 
@@ -61,8 +62,9 @@ def list_command(as_json):
         text = "从未运行" if last is None else (
             f"{STATUS_TEXT[last['status']]} {local_dt(datetime.fromisoformat(last['started_at']))}"
             f"（{last['duration_ms'] or 0} ms）")
-        click.echo(f"{r['name']:<18}{r['schedule']:<12}上次：{text}；24 小时内失败 {r['failures_24h']} 次；"
-                   f"下次：{local_dt(datetime.fromisoformat(r['next_due']))}")
+        due = datetime.fromisoformat(r["next_due"])
+        nxt = "已到期，等待运行" if due <= utcnow() else local_dt(due)
+        click.echo(f"{r['name']:<18}{r['schedule']:<12}上次：{text}；24 小时内失败 {r['failures_24h']} 次；下次：{nxt}")
 
 
 @jobs_cli.command("run")
