@@ -58,7 +58,8 @@ def init_app(bp: Blueprint) -> None:
 
     @bp.before_app_request
     def _session_clock():
-        if "_user_id" not in session or request.endpoint == "static":
+        # The API authenticates by token, never by this cookie; static files need no session.
+        if "_user_id" not in session or request.endpoint == "static" or request.path.startswith("/api/"):
             return None
         reason = _expired()
         if reason is None:
@@ -67,8 +68,6 @@ def init_app(bp: Blueprint) -> None:
         logout_user()
         for key in (LOGIN_AT, SEEN_AT, AUTH_AT):
             session.pop(key, None)
-        if request.path.startswith("/api/"):
-            return None  # the API authenticates by token, never by this cookie
         flash(reason, "warning")
         target = _here() if request.method == "GET" else None
         return redirect(url_for("auth.login", next=target))
