@@ -111,11 +111,12 @@ def due_jobs(now: datetime | None = None) -> list[tuple[Job, datetime]]:
     now = now or utcnow()
     tz = city_zone()
     slots = {job.name: job.current_slot(now, tz) for job in JOBS.values()}
-    taken = set(db_session.execute(
-        sa.select(JobRun.job, JobRun.slot).where(
-            sa.tuple_(JobRun.job, JobRun.slot).in_(list(slots.items())) if slots else sa.false())
-    ).all())
-    db_session.remove()
+    # A session of its own: the caller's transaction (a request, a test) is neither used nor ended.
+    with Session(bind=get_engine()) as s:
+        taken = set(s.execute(
+            sa.select(JobRun.job, JobRun.slot).where(
+                sa.tuple_(JobRun.job, JobRun.slot).in_(list(slots.items())) if slots else sa.false())
+        ).all())
     return [(JOBS[name], slot) for name, slot in slots.items() if (name, slot) not in taken]
 
 
