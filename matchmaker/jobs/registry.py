@@ -107,6 +107,12 @@ def _mail_deliver() -> dict:
     return deliver_due(config.get("SMTP_HOST"), int(config.get("SMTP_PORT") or 25))
 
 
+def _prune() -> dict:
+    from matchmaker.jobs.runner import prune
+
+    return prune()
+
+
 JOBS: dict[str, Job] = {job.name: job for job in (
     # Validity dates are the city's calendar days: just after local midnight they are all decided.
     Job("demands-expire", "融资需求到期失效", _demands_expire, daily_at=time(0, 5)),
@@ -116,6 +122,8 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("search-sync", "搜索索引同步", _search_sync, every=timedelta(minutes=1), timeout=300),
     Job("webhooks-deliver", "回调投递", _webhooks_deliver, every=timedelta(minutes=1), timeout=300),
     Job("mail-deliver", "邮件补发", _mail_deliver, every=timedelta(minutes=5), timeout=300),
+    # The minute jobs write about 3,000 run rows a day: old runs and sent mail are deleted nightly.
+    Job("prune-history", "清理任务与邮件记录", _prune, daily_at=time(3, 0)),
 )}
 
 

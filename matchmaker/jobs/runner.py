@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from matchmaker.jobs.registry import JOBS, Job, JobIncomplete, city_zone, get
 from models import db_session, get_engine
-from models.jobs import JobRun, RunStatus
+from models.jobs import JobRun, MailStatus, OutgoingMail, RunStatus
 from models.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -178,3 +178,18 @@ def _run_json(run: JobRun | None) -> dict | None:
             "started_at": run.started_at.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
             "duration_ms": run.duration_ms, "result": run.result, "error": run.error}
+
+
+KEEP_DAYS = 30
+
+
+def prune(now: datetime | None = None, keep_days: int = KEEP_DAYS) -> dict:
+    """Delete job runs and sent mail older than `keep_days` (failed mail stays for a person to read)."""
+    cutoff = (now or utcnow()) - timedelta(days=keep_days)
+    with Session(bind=get_engine()) as s:
+        runs = s.execute(sa.delete(JobRun).where(JobRun.started_at < cutoff,
+                                                 JobRun.status != RunStatus.RUNNING)).rowcount
+        mail = s.execute(sa.delete(OutgoingMail).where(OutgoingMail.status == MailStatus.SENT,
+                                                       OutgoingMail.sent_at < cutoff)).rowcount
+        s.commit()
+    return {"runs": runs, "mail": mail}

@@ -4,6 +4,7 @@ import time
 from flask import Flask
 
 from matchmaker.jobs import runner
+from matchmaker.jobs.registry import JOBS
 from models import OrgKind
 from tests import factories
 from tests.browser.helpers import login, screenshot
@@ -52,6 +53,6 @@ def test_the_city_bureau_reads_the_background_jobs(page, ctx, live_server):
     with page.expect_navigation():
         page.click("text=后台任务")
     rows = page.locator("#jobs-table tbody tr[data-job]")
-    assert rows.count() == 6
+    assert rows.count() == len(JOBS)
     assert "成功" in page.inner_text("tr[data-job=demands-expire]")
     screenshot(page, "bureau-jobs")

@@ -33,7 +33,7 @@ def test_an_interval_job_has_one_slot_per_interval():
 
 def test_the_registry_covers_every_clock_of_the_platform():
     assert set(JOBS) == {"demands-expire", "offers-expire", "offers-remind", "search-sync", "webhooks-deliver",
-                         "mail-deliver"}
+                         "mail-deliver", "prune-history"}
 
 
 def test_a_pass_runs_each_due_job_once_and_really_expires_a_demand(ctx):
@@ -197,3 +197,22 @@ def test_others_do_not_see_the_jobs(ctx, world, login_as, role):
 
 def test_visitors_are_sent_to_sign_in(ctx, client):
     assert client.get("/bureau/jobs").status_code == 302
+
+
+def test_old_history_is_pruned_but_recent_runs_and_unsent_mail_stay(ctx):
+    from models import MailStatus, OutgoingMail
+    from models.types import utcnow
+
+    now = utcnow()
+    old, recent = now - timedelta(days=40), now - timedelta(days=2)
+    db_session.add_all([
+        JobRun(job="search-sync", slot=old, started_at=old, status=RunStatus.FINISHED, worker="w"),
+        JobRun(job="search-sync", slot=recent, started_at=recent, status=RunStatus.FAILED, worker="w"),
+        OutgoingMail(sender="a@b", recipient="c@d", subject="s", body="b", status=MailStatus.SENT, sent_at=old),
+        OutgoingMail(sender="a@b", recipient="c@d", subject="s", body="b", status=MailStatus.FAILED),
+    ])
+    db_session.commit()
+    outcome = runner.run_now("prune-history")
+    assert outcome.result == {"runs": 1, "mail": 1}
+    assert [r.slot for r in db_session.scalars(sa.select(JobRun).where(JobRun.trigger == "schedule"))] == [recent]
+    assert db_session.scalars(sa.select(OutgoingMail.status)).all() == [MailStatus.FAILED]
