@@ -93,8 +93,8 @@ def _worker_app() -> Flask:
 
 
 def make_worker(conn, name: str | None = None):
-    """An RQ worker on the jobs queue that runs each job in its own process, without forking: the app, its
-    database pool and its search backend are built once and stay valid between jobs."""
+    """An RQ SimpleWorker on the jobs queue: jobs run inside the worker process itself, without a fork,
+    so the app, its database pool and its search backend are built once and stay valid between jobs."""
     from rq import SimpleWorker
 
     return SimpleWorker([get_queue(conn)], connection=conn, name=name)
