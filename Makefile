@@ -25,14 +25,16 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
 # serve: migrate, seed the demo world into an empty database, build the search index, train a first
-# ranking model when there is none (with too little history the rule score ranks), then gunicorn.
+# ranking model when there is none (with too little history the rule score ranks), then gunicorn with
+# the background-jobs loop beside it (stopped with gunicorn: the trap ends it on any exit).
 serve: $(VENV)/.runtime
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo --if-empty
 	$(BIN)/flask --app wsgi search reindex
 	$(BIN)/flask --app wsgi search sync
 	test -e instance/models/ranking/current || $(BIN)/flask --app wsgi ranking train || true
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
+	$(BIN)/flask --app wsgi jobs loop & LOOP=$$!; trap 'kill $$LOOP 2>/dev/null; wait $$LOOP' EXIT INT TERM; \
+	  $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
 
 test: $(VENV)/.dev browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -5,7 +5,6 @@ import logging
 from pathlib import Path
 
 from flask import Flask, g, render_template, request
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from matchmaker import config as config_module
 from matchmaker import security
@@ -31,9 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     app.extensions["city"] = load_city(app.config["CITY_CONFIG"])
-    init_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    # Behind nginx the client address and scheme come from the proxy's headers.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    init_engine(app.config["SQLALCHEMY_DATABASE_URI"], **config_module.engine_options(app.config))
 
     login_manager.init_app(app)
     csrf.init_app(app)

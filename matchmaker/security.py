@@ -1,7 +1,9 @@
-"""Security headers on every response: a script policy with no inline code, no framing, no sniffing."""
+"""Security headers on every response (no inline script, no framing, no sniffing), the proxy, Secure cookies."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Styles may be inline (Bootstrap's components set style attributes); scripts never.
 CSP = (
@@ -11,7 +13,22 @@ CSP = (
 )
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (directly or through the proxy)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
+
+
 def init_app(app: Flask) -> None:
+    # Behind nginx (TRUSTED_PROXIES=1) the client's address, scheme and host come from the proxy's
+    # X-Forwarded-* headers. Without a proxy those headers are whatever the client says, so they are
+    # ignored: otherwise anyone could pick the address the rate limits count.
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.session_interface = _SessionInterface()
+
     @app.after_request
     def _headers(response):
         h = response.headers

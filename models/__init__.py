@@ -16,6 +16,7 @@ from models.events import (
     RegistrationStatus,
     RequestStatus,
 )
+from models.jobs import JobRun, MailStatus, OutgoingMail, RunStatus
 from models.notices import Notice, NoticeAttachment, NoticeKind
 from models.notifications import Notification, SavedSearch
 from models.offers import ACTIVE_STATUSES, Deal, Disbursement, Offer, OfferOrigin, OfferStatus
@@ -40,4 +41,5 @@ __all__ = [
     "Offer", "OfferOrigin", "OfferStatus", "ACTIVE_STATUSES", "Deal", "Disbursement",
     "Notice", "NoticeAttachment", "NoticeKind",
     "Attachment", "AttachmentKind", "AttachmentOwner", "ATTACHMENT_KIND_LABELS", "KINDS_BY_OWNER", "AuditLogIsAppendOnly",
+    "JobRun", "RunStatus", "OutgoingMail", "MailStatus",
 ]

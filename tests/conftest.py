@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -113,11 +114,17 @@ def city(app):
 def login_as(app):
     """`login_as(user)` returns a test client whose session belongs to `user`."""
 
+    from matchmaker.extensions import login_manager
+
     def _login(user):
         c = app.test_client()
         with c.session_transaction() as sess:
             sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
+            # As if the password had just been entered (matchmaker/auth/sessions.py), from this client.
+            sess["login_at"] = sess["seen_at"] = sess["auth_at"] = time.time()
+            with app.test_request_context(environ_base=c.environ_base):
+                sess["_id"] = login_manager._session_identifier_generator()
         return c
 
     return _login

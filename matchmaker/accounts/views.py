@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from matchmaker.accounts import services
 from matchmaker.accounts.forms import MemberActionForm, MemberForm
+from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.permissions import get_visible_or_404, role_required
 from models import User
 
@@ -20,6 +21,7 @@ def profile():
 
 @bp.route("/members/new", methods=["GET", "POST"])
 @role_required(admin=True)
+@fresh_login_required
 def new_member():
     form = MemberForm()
     if form.validate_on_submit():
@@ -34,6 +36,7 @@ def new_member():
 
 @bp.route("/members/<ref>", methods=["POST"])
 @role_required(admin=True)
+@fresh_login_required
 def member_action(ref):
     member = get_visible_or_404(User, ref)
     if member.org_id != current_user.org_id:

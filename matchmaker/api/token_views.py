@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from matchmaker.api import tokens, webhooks
 from matchmaker.api.forms import RevokeForm, TokenForm, WebhookForm
+from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.navigation import INSTITUTIONS
 from matchmaker.permissions import role_required
 from models import ApiToken, OrgKind, WebhookDelivery, WebhookEndpoint, db_session
@@ -17,6 +18,7 @@ bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
 
 @bp.route("/", methods=["GET", "POST"])
 @role_required(*INSTITUTIONS, OrgKind.BUREAU, admin=True)
+@fresh_login_required
 def index():
     form = TokenForm(org=current_user.org)
     secret = None
@@ -35,6 +37,7 @@ def index():
 
 @bp.route("/<ref>/revoke", methods=["POST"])
 @role_required(*INSTITUTIONS, OrgKind.BUREAU, admin=True)
+@fresh_login_required
 def revoke(ref):
     token = db_session.scalar(sa.select(ApiToken).where(ApiToken.ref == ref))
     if token is None or token.org_id != current_user.org_id:
@@ -51,6 +54,7 @@ def revoke(ref):
 
 @bp.route("/webhooks", methods=["GET", "POST"])
 @role_required(*INSTITUTIONS, admin=True)
+@fresh_login_required
 def webhook_index():
     form = WebhookForm()
     secret = None
@@ -77,6 +81,7 @@ def _own(model, ref: str):
 
 @bp.route("/webhooks/<ref>/disable", methods=["POST"])
 @role_required(*INSTITUTIONS, admin=True)
+@fresh_login_required
 def webhook_disable(ref):
     webhooks.disable(current_user, _own(WebhookEndpoint, ref))
     flash("回调已停用。", "success")
@@ -85,6 +90,7 @@ def webhook_disable(ref):
 
 @bp.route("/webhooks/deliveries/<ref>/replay", methods=["POST"])
 @role_required(*INSTITUTIONS, admin=True)
+@fresh_login_required
 def webhook_replay(ref):
     try:
         webhooks.replay(current_user, _own(WebhookDelivery, ref))

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app, g, jsonify, render_template, request, send_file
+from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
 from matchmaker.api import core
@@ -26,8 +27,12 @@ from models import Deal, Demand, Event, EventRegistration, Offer, Organization, 
 bp = Blueprint("api_v1", __name__, description="政银企基金对接平台集成接口（机构令牌）")
 bp.before_request(core.authenticate)
 bp.after_request(core.finish)
-# Per token (the key is the token's hash), counted before the token is looked up.
-limiter.limit(core.rate_limit, key_func=core.rate_limit_key)(bp)
+# Per token (the key is the token's hash), counted before the token is looked up; one budget shared by
+# every endpoint (a per-route limit would multiply it by the number of endpoints).
+limiter.shared_limit(core.rate_limit, scope="api", key_func=core.rate_limit_key)(bp)
+# Calls refused for a bad token count per address: guessing tokens (each guess its own key above) is limited.
+limiter.shared_limit(lambda: current_app.config.get("API_AUTH_FAILURE_LIMIT", "30 per minute"), scope="api-auth",
+                     key_func=get_remote_address, deduct_when=lambda resp: resp.status_code == 401)(bp)
 
 ERRORS = (400, 401, 403, 404, 409, 422, 429)
 

@@ -5,6 +5,7 @@ from flask import Blueprint, render_template, request, send_file
 from flask_login import current_user
 
 from matchmaker.audit import services
+from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.permissions import role_required
 from models import OrgKind
 
@@ -24,6 +25,7 @@ def index():
 
 @bp.route("/export.xlsx")
 @role_required(OrgKind.BUREAU)
+@fresh_login_required
 def export():
     filters = services.AuditFilters.from_args(request.args)
     data, _count = services.workbook(current_user, filters)

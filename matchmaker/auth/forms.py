@@ -109,3 +109,7 @@ class PasswordChangeForm(FlaskForm):
     old = PasswordField("原密码", validators=[DataRequired(REQUIRED)])
     new = PasswordField("新密码", validators=[DataRequired(REQUIRED), Length(max=128)])
     confirm = PasswordField("确认新密码", validators=[DataRequired(REQUIRED), EqualTo("new", "两次输入的密码不一致")])
+
+
+class ReauthForm(FlaskForm):
+    password = PasswordField("密码", validators=[DataRequired(REQUIRED), Length(max=128)])

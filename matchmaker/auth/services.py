@@ -134,3 +134,34 @@ def change_password(user: User, old: str, new: str) -> str | None:
     record(user, "user.password_changed", user)
     db_session.commit()
     return None
+
+
+@dataclass
+class ReauthResult:
+    ok: bool
+    error: str | None = None
+    locked: bool = False
+
+
+def reauthenticate(user: User, password: str, *, max_failures: int, lock_minutes: int) -> ReauthResult:
+    """The signed-in user enters the password again before a sensitive action.
+
+    Wrong passwords count towards the same lock-out as sign-in: a stolen session cannot guess it.
+    """
+    user = db_session.scalar(sa.select(User).where(User.id == user.id).with_for_update())
+    if check_password_hash(user.password_hash, password):
+        user.failed_logins = 0
+        record(user, "user.reauthenticated", user)
+        db_session.commit()
+        return ReauthResult(True)
+    user.failed_logins += 1
+    if user.failed_logins >= max_failures:
+        user.locked_until = utcnow() + timedelta(minutes=lock_minutes)
+        user.failed_logins = 0
+        user.session_version += 1  # every session of the account ends
+        record(user, "user.locked", user, minutes=lock_minutes)
+        db_session.commit()
+        return ReauthResult(False, f"连续输错密码次数过多，账户已被锁定{lock_minutes}分钟，请稍后重新登录。", locked=True)
+    left = max_failures - user.failed_logins
+    db_session.commit()
+    return ReauthResult(False, f"密码不正确，再输错{left}次账户将被锁定。")

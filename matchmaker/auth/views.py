@@ -4,14 +4,17 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-from matchmaker.auth import services
-from matchmaker.auth.forms import LoginForm, PasswordChangeForm, RegistrationForm
+from matchmaker.auth import services, sessions
+from matchmaker.auth.forms import LoginForm, PasswordChangeForm, ReauthForm, RegistrationForm
+from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.extensions import limiter, login_manager
 from models import User, db_session
 
 bp = Blueprint("auth", __name__)
+# Idle and absolute session expiry on every request of the app (matchmaker/auth/sessions.py).
+sessions.init_app(bp)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录。"
@@ -56,7 +59,7 @@ def login():
             lock_minutes=sec.get("login_lock_minutes", 15),
         )
         if result.user:
-            login_user(result.user)
+            sessions.start(result.user)
             flash(f"欢迎，{result.user.name}。", "success")
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
         error = result.error
@@ -78,7 +81,7 @@ def register():
     form = RegistrationForm()
     if form.validate_on_submit():
         user = services.register_organization(form.to_data())
-        login_user(user)
+        sessions.start(user)
         flash("注册申请已提交，请等待工信局审核。审核通过前您可以查看审核状态。", "success")
         return redirect(url_for("home.index"))
     return render_template("auth/register.html", form=form)
@@ -86,14 +89,38 @@ def register():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@fresh_login_required
 def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         error = services.change_password(current_user, form.old.data, form.new.data)
         if error is None:
             # This session continues with the new version; all others are now invalid.
-            login_user(current_user)
+            sessions.start(current_user)
             flash("密码已修改，其他设备上的登录已失效。", "success")
             return redirect(url_for("home.index"))
         (form.old if "原密码" in error else form.new).errors.append(error)
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/reauth", methods=["GET", "POST"])
+@login_required
+@limiter.limit("30 per minute", methods=["POST"], error_message="尝试过于频繁，请稍后再试。")
+def reauth():
+    """请再次输入密码确认身份: then back to the sensitive page the user came from."""
+    target = _safe_next(request.args.get("next")) or url_for("home.index")
+    form = ReauthForm()
+    if form.validate_on_submit():
+        sec = current_app.extensions["city"].security
+        result = services.reauthenticate(current_user, form.password.data,
+                                         max_failures=sec.get("login_max_failures", 5),
+                                         lock_minutes=sec.get("login_lock_minutes", 15))
+        if result.ok:
+            sessions.reauthenticated()
+            return redirect(target)
+        if result.locked:
+            logout_user()
+            flash(result.error, "danger")
+            return redirect(url_for("auth.login"))
+        form.password.errors.append(result.error)
+    return render_template("auth/reauth.html", form=form)

@@ -5,8 +5,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from matchmaker import search_pages
+from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.bureau import services
 from matchmaker.bureau.forms import InstitutionForm, ReviewForm
+from matchmaker.extensions import search_limit
 from matchmaker.permissions import get_visible_or_404, role_required
 from models import Organization, OrgKind
 
@@ -24,6 +26,7 @@ PER_PAGE = 30
 
 
 @bp.route("/organizations")
+@search_limit
 @role_required(OrgKind.BUREAU)
 def organizations():
     args = request.args
@@ -63,6 +66,7 @@ def organization(ref):
 
 @bp.route("/institutions/new", methods=["GET", "POST"])
 @role_required(OrgKind.BUREAU)
+@fresh_login_required
 def new_institution():
     if not current_user.org.is_city_bureau:
         abort(403)
@@ -72,3 +76,25 @@ def new_institution():
         flash(f"已创建机构「{user.org.name}」，管理员账户：{user.username}。", "success")
         return redirect(url_for("bureau.organization", ref=user.org.ref))
     return render_template("bureau/institution_new.html", form=form)
+
+
+@bp.route("/jobs")
+@role_required(OrgKind.BUREAU)
+def jobs():
+    """The background jobs at a glance (city bureau): last run, failures, next time due."""
+    if not current_user.org.is_city_bureau:
+        abort(403)
+    from datetime import datetime
+
+    from matchmaker.jobs.runner import status
+
+    def when(iso):
+        return datetime.fromisoformat(iso) if iso else None
+
+    rows = status()
+    for r in rows:  # the template shows city times
+        r["next_due_at"] = when(r["next_due"])
+        for key in ("last_run", "last_failure"):
+            if r[key]:
+                r[key]["started"] = when(r[key]["started_at"])
+    return render_template("bureau/jobs.html", rows=rows)

@@ -12,6 +12,7 @@ from matchmaker.catalog import services
 from matchmaker.catalog.forms import ProductForm
 from matchmaker.catalog.records import response_record
 from matchmaker.catalog.services import ProductError, ProductFilters
+from matchmaker.extensions import search_limit
 from matchmaker.permissions import can_edit, get_visible_or_404, role_required
 from models import OrgKind, Product, db_session
 from search.documents import ANY
@@ -45,6 +46,7 @@ def _clean_filters(filters: ProductFilters):
 
 
 @bp.route("/products/")
+@search_limit
 def index():
     filters = ProductFilters.from_args(request.args, _city())
     if filters.org_kind:

@@ -11,6 +11,7 @@ def register(app: Flask) -> None:
     from matchmaker.events.cli import events_cli
     from matchmaker.exchange.cli import exchange_cli
     from matchmaker.interchange.cli import data_cli
+    from matchmaker.jobs.cli import jobs_cli
     from matchmaker.migrate import db_cli
     from matchmaker.offers.cli import offers_cli
     from matchmaker.ranking.cli import ranking_cli
@@ -26,3 +27,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(report_cli)
     app.cli.add_command(ranking_cli)
     app.cli.add_command(exchange_cli)
+    app.cli.add_command(jobs_cli)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.console import report, scorecard, service, services
 from matchmaker.permissions import role_required
 from models import OrgKind
@@ -106,6 +107,7 @@ def _months(start: str, end: str):
 
 @bp.route("/report.xlsx")
 @role_required(OrgKind.BUREAU)
+@fresh_login_required
 def monthly_report():
     month = request.args.get("month") or services.local_month().strftime("%Y-%m")
     try:

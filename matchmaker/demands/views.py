@@ -13,6 +13,7 @@ from matchmaker.demands import services
 from matchmaker.demands.forms import ActionForm, BanksForm, BatchForm, BatchItemForm, DemandForm
 from matchmaker.demands.reveal import enterprise_card, enterprise_cards
 from matchmaker.demands.subsidy import equipment_subsidy, interest_subsidy
+from matchmaker.extensions import search_limit
 from matchmaker.permissions import can_edit, get_visible_or_404, role_required
 from matchmaker.projects.services import projects_of
 from matchmaker.ranking.data import products_for_demand_page
@@ -214,6 +215,7 @@ POOL_RANGES = ("amount_min", "amount_max", "term_min", "term_max")
 
 
 @bp.route("/pool")
+@search_limit
 @role_required(B, F, G, U)
 def pool():
     from matchmaker.offers.services import places_left_many

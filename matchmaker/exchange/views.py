@@ -10,6 +10,7 @@ from matchmaker.exchange import services
 from matchmaker.exchange import template as T
 from matchmaker.exchange.forms import ExportForm, ImportForm
 from matchmaker.navigation import INSTITUTIONS
+from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.permissions import role_required
 from matchmaker.search_cli import sync_all
 from models import OrgKind
@@ -19,6 +20,7 @@ bp = Blueprint("exchange", __name__, url_prefix="/exchange")
 
 @bp.route("/export")
 @role_required(OrgKind.BUREAU)
+@fresh_login_required
 def export_page():
     """The form, and with ?download=1 the file (a district bureau's own district only)."""
     own = current_user.org.district

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.demands.subsidy import equipment_subsidy
 from matchmaker.permissions import can_edit, get_visible_or_404, role_required
 from matchmaker.projects import ledger, services
@@ -112,6 +113,7 @@ def ledger_page():
 
 @bp.route("/ledger.xlsx")
 @role_required(OrgKind.BUREAU)
+@fresh_login_required
 def ledger_export():
     filters = services.LedgerFilters.from_args(request.args)
     data = ledger.workbook(current_user, filters)
