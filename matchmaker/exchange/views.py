@@ -6,11 +6,11 @@ import io
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask_login import current_user
 
+from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.exchange import services
 from matchmaker.exchange import template as T
 from matchmaker.exchange.forms import ExportForm, ImportForm
 from matchmaker.navigation import INSTITUTIONS
-from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.permissions import role_required
 from matchmaker.search_cli import sync_all
 from models import OrgKind
