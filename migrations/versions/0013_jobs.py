@@ -1,7 +1,7 @@
 """background jobs: the run claims (one row per job and slot) and the queue of outgoing mail
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-11-26 03:01:37.233821
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0013'
-down_revision = '0009'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
