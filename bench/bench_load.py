@@ -42,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -146,7 +146,7 @@ class Gunicorn:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            os.killpg(self.proc.pid, signal.SIGINT)  # gunicorn's quick shutdown
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
@@ -190,6 +190,22 @@ class World:
     enterprises: list[tuple[str, list[str]]]   # username, its demands' refs
     pool: list[str]
     products: list[str]
+    demands: int = 0
+    offers: int = 0
+
+
+_OPEN: list[User] = []  # users whose HTTP session is open, closed by run() however a run ends
+
+
+def run(coro):
+    """asyncio.run(coro), closing every user's HTTP session at the end, also on Ctrl-C."""
+    async def main():
+        try:
+            return await coro
+        finally:
+            while _OPEN:
+                await _OPEN.pop().close()
+    return asyncio.run(main())
 
 
 class User:
@@ -209,10 +225,12 @@ class User:
         # unsafe=True: keep cookies set by an IP address (127.0.0.1).
         self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
                                              timeout=aiohttp.ClientTimeout(total=30))
+        _OPEN.append(self)
 
     async def close(self) -> None:
         if self.session:
             await self.session.close()
+            self.session = None
 
     async def request(self, label: str, path: str, data: dict | None = None) -> tuple[int, str, dict]:
         start = time.monotonic()
@@ -361,6 +379,8 @@ def load_world(url: str, users: int) -> World:
             "JOIN demands d ON d.org_id = o.id WHERE o.kind = 'enterprise' AND o.status = 'approved' "
             "ORDER BY u.id, d.id")).all()
         pool = list(conn.execute(sa.text("SELECT ref FROM demands WHERE status = 'published' ORDER BY id")).scalars())
+        demands = conn.execute(sa.text("SELECT count(*) FROM demands")).scalar()
+        offers = conn.execute(sa.text("SELECT count(*) FROM offers")).scalar()
         products = list(conn.execute(sa.text("SELECT ref FROM products WHERE status = 'active' ORDER BY id")).scalars())
     engine.dispose()
     own: dict[str, list[str]] = {}
@@ -370,7 +390,7 @@ def load_world(url: str, users: int) -> World:
     if len(institutions) < half or len(own) < users - half:
         raise RuntimeError(f"the world has {len(institutions)} institution and {len(own)} enterprise users "
                            f"with demands; {users} users need more (raise --enterprises)")
-    return World(institutions[:half], list(own.items())[:users - half], pool, products)
+    return World(institutions[:half], list(own.items())[:users - half], pool, products, demands, offers)
 
 
 def make_users(base: str, world: World, seed: int) -> list[User]:
@@ -383,8 +403,15 @@ def make_users(base: str, world: World, seed: int) -> list[User]:
 
 # -- the runs -----------------------------------------------------------------------------------------
 
+def think_time(args):
+    """Seconds a user waits between two requests: uniform between --think-min and --think-max."""
+    def think() -> float:
+        return random.uniform(args.think_min, args.think_max)
+    return think
+
+
 async def load_runs(args, site: Gunicorn, hello: Gunicorn, world: World) -> dict:
-    think = (lambda: random.uniform(args.think_min, args.think_max))
+    think = think_time(args)
     users = make_users(site.base, world, seed=1)
     for u in users:
         await u.open()
@@ -407,10 +434,10 @@ async def load_runs(args, site: Gunicorn, hello: Gunicorn, world: World) -> dict
     show("hello-world, same users and think time", baseline)
 
     say(f"saturation: the same users without think time, {args.saturation} s each")
-    seconds = await run_phase(users, args.saturation, lambda: 0)
+    seconds = await run_phase(users, args.saturation, lambda: 0.0)
     site_sat = figures([s for u in users for s in u.samples], seconds)
     show("site, no think time", site_sat)
-    seconds = await run_phase(visitors, args.saturation, lambda: 0)
+    seconds = await run_phase(visitors, args.saturation, lambda: 0.0)
     hello_sat = figures([s for v in visitors for s in v.samples], seconds)
     show("hello-world, no think time", hello_sat)
     for u in users + visitors:
@@ -427,7 +454,7 @@ async def load_runs(args, site: Gunicorn, hello: Gunicorn, world: World) -> dict
 
 
 async def database_restart_run(args, site: Gunicorn, world: World, cluster: Cluster) -> dict:
-    think = (lambda: random.uniform(args.think_min, args.think_max))
+    think = think_time(args)
     users = make_users(site.base, world, seed=2)
     for u in users:
         await u.open()
@@ -469,7 +496,7 @@ async def database_restart_run(args, site: Gunicorn, world: World, cluster: Clus
 
 
 async def search_down_run(args, site: Gunicorn, world: World, url: str) -> dict:
-    think = (lambda: random.uniform(args.think_min, args.think_max))
+    think = think_time(args)
     users = make_users(site.base, world, seed=3)
     for u in users:
         await u.open()
@@ -521,7 +548,8 @@ async def search_down_run(args, site: Gunicorn, world: World, url: str) -> dict:
             checks["outbox_pending"] = conn.execute(sa.text("SELECT count(*) FROM search_outbox")).scalar()
         engine.dispose()
         ent.own.append(ref)
-    say(f"fault: search backend down, {args.search} s of mixed traffic")
+    say(f"fault: search backend down, {args.search} s of mixed traffic (after 5 s of warm-up)")
+    await run_phase(users, 5, think)
     seconds = await run_phase(users, args.search, think)
     f = figures([s for u in users for s in u.samples], seconds)
     f["first_errors"] = errors_of(users)
@@ -557,6 +585,8 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGHUP, _stop)
+    # Ctrl-C even when started in the background by a shell that ignores SIGINT for its jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     cluster: Cluster | None = None
     servers: list[Gunicorn] = []
@@ -574,7 +604,8 @@ def main() -> None:
         flask(env, "search", "reindex")
         trained = flask(env, "ranking", "train", check=False).returncode == 0
         world = load_world(cluster.url, args.users)
-        say(f"world: {args.enterprises} enterprises, {len(world.pool)} published demands, {len(world.products)} "
+        say(f"world: {args.enterprises} enterprises, {world.demands} demands ({len(world.pool)} in the pool), "
+            f"{world.offers} offers, {len(world.products)} "
             f"active products, ranking model {'trained' if trained else 'not trained (rule score)'} "
             f"({time.monotonic() - started:.0f} s)")
 
@@ -582,22 +613,23 @@ def main() -> None:
         servers.append(site)
         hello = Gunicorn("bench.hello_app:app", env, tmp, "hello")
         servers.append(hello)
-        load = asyncio.run(load_runs(args, site, hello, world))
+        load = run(load_runs(args, site, hello, world))
         hello.stop()
-        restart = asyncio.run(database_restart_run(args, site, world, cluster))
+        restart = run(database_restart_run(args, site, world, cluster))
         site.stop()
 
         closed = free_port()  # nothing listens there: every call to "Elasticsearch" is refused
         down_env = {**env, "SEARCH_BACKEND": "elasticsearch", "ELASTICSEARCH_URL": f"http://127.0.0.1:{closed}"}
         degraded = Gunicorn("wsgi:app", down_env, tmp, "search-down")
         servers.append(degraded)
-        search_down = asyncio.run(search_down_run(args, degraded, world, cluster.url))
+        search_down = run(search_down_run(args, degraded, world, cluster.url))
 
         load_avg = os.getloadavg()
         result = {
             "conditions": {"workers": WORKERS, "worker_class": "sync", "users": args.users,
                            "think_time_s": [args.think_min, args.think_max], "enterprises": args.enterprises,
-                           "published_demands": len(world.pool), "cpus": os.cpu_count(),
+                           "demands": world.demands, "published_demands": len(world.pool), "offers": world.offers,
+                           "cpus": os.cpu_count(),
                            "load_average_at_end": [round(x, 1) for x in load_avg]},
             **load, "database_restart": restart, "search_down": search_down,
         }
