@@ -144,6 +144,13 @@ class Gunicorn:
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start within 60 s")
 
+    def tracebacks(self, limit: int = 3) -> list[str]:
+        """The last `limit` tracebacks the app logged (to explain an error the run counted)."""
+        self.logfile.flush()
+        text = Path(self.logfile.name).read_text(errors="replace")
+        blocks = re.split(r"\n(?=\[\d{4}-\d\d-\d\d |\S)", text)
+        return [b for b in blocks if "Traceback" in b][-limit:]
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGINT)  # gunicorn's quick shutdown
@@ -576,6 +583,7 @@ def main() -> None:
     parser.add_argument("--search", type=float, default=15, help="seconds of traffic with the search backend down")
     parser.add_argument("--think-min", type=float, default=1.0)
     parser.add_argument("--think-max", type=float, default=2.0)
+    parser.add_argument("--faults-only", action="store_true", help="skip the load and baseline runs")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON on stdout")
     args = parser.parse_args()
 
@@ -613,9 +621,11 @@ def main() -> None:
         servers.append(site)
         hello = Gunicorn("bench.hello_app:app", env, tmp, "hello")
         servers.append(hello)
-        load = run(load_runs(args, site, hello, world))
+        load = run(load_runs(args, site, hello, world)) if not args.faults_only else {}
         hello.stop()
         restart = run(database_restart_run(args, site, world, cluster))
+        for block in site.tracebacks() if restart["errors"] or load.get("mixed", {}).get("errors") else []:
+            say(block)
         site.stop()
 
         closed = free_port()  # nothing listens there: every call to "Elasticsearch" is refused
@@ -623,6 +633,10 @@ def main() -> None:
         degraded = Gunicorn("wsgi:app", down_env, tmp, "search-down")
         servers.append(degraded)
         search_down = run(search_down_run(args, degraded, world, cluster.url))
+        for block in degraded.tracebacks() if search_down["errors"] else []:
+            say(block)
+        if args.faults_only:
+            return
 
         load_avg = os.getloadavg()
         result = {

@@ -11,7 +11,8 @@ from matchmaker import config as config_module
 from matchmaker import security
 from matchmaker.city import load_city
 from matchmaker.extensions import csrf, limiter, login_manager
-from models import db_session, init_engine
+from models import init_engine
+from models.db import discard_session
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.teardown_appcontext
     def _remove_session(_exc=None):
-        db_session.remove()
+        discard_session()
 
     @app.before_request
     def _load_user_per_request():
@@ -139,7 +140,7 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(InterfaceError)
     def _db_down(e):
         log.error("database unavailable: %s", e)
-        db_session.remove()
+        discard_session()
         # The page is drawn as for a visitor: the signed-in user's rows (name, organisation, menu
         # counts) cannot be read while the database is away, and trying would turn the 503 into a 500.
         g._login_user = login_manager.anonymous_user()

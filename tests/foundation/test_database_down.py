@@ -74,3 +74,20 @@ def test_connections_the_server_dropped_are_replaced_before_use(world, login_as,
     killer.dispose()
     assert killed >= 1
     assert client.get("/demands/pool").status_code == 200
+
+
+def _connection_lost(*_args, **_kwargs):
+    raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+
+@pytest.mark.parametrize("who, path", [("enterprise", "/demands/{ref}"), ("bank", "/recommended")])
+def test_recommendations_do_not_hide_a_lost_database(world, login_as, monkeypatch, who, path):
+    """Ranking failures are logged and the page goes on; a lost database is not such a failure."""
+    from matchmaker.ranking import data
+    from tests import factories
+
+    demand = factories.make_demand(world.enterprise.org, status="published")
+    monkeypatch.setattr(data, "serving", _connection_lost)
+    resp = login_as(getattr(world, who)).get(path.format(ref=demand.ref))
+    assert resp.status_code == 503
+    assert "服务暂不可用" in resp.get_data(as_text=True)
