@@ -10,7 +10,8 @@ from matchmaker import config as config_module
 from matchmaker import security
 from matchmaker.city import load_city
 from matchmaker.extensions import csrf, limiter, login_manager
-from models import db_session, init_engine
+from models import init_engine
+from models.db import discard_session
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.teardown_appcontext
     def _remove_session(_exc=None):
-        db_session.remove()
+        discard_session()
 
     @app.before_request
     def _load_user_per_request():
@@ -134,12 +135,16 @@ def _register_errors(app: Flask) -> None:
         title, text = "表单已失效", "页面停留时间过长或缺少安全校验，请刷新页面后重新提交。"
         return render_template("errors/error.html", code=400, title=title, text=text), 400
 
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import InterfaceError, OperationalError
 
     @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
     def _db_down(e):
         log.error("database unavailable: %s", e)
-        db_session.remove()
+        discard_session()
+        # The page is drawn as for a visitor: the signed-in user's rows (name, organisation, menu
+        # counts) cannot be read while the database is away, and trying would turn the 503 into a 500.
+        g._login_user = login_manager.anonymous_user()
         return render_error(503)
 
     from werkzeug.exceptions import HTTPException

@@ -82,24 +82,29 @@ def init_app(app: Flask) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出各类的索引条数。")
 def reindex_command(doc_type, as_json):
     """从数据库重建搜索索引（新索引建好后一次切换，搜索不中断）。"""
+    try:
+        counts = reindex([doc_type] if doc_type else None)
+    except SearchUnavailable as e:
+        raise click.ClickException(f"搜索服务不可用：{e}") from e
+    if as_json:
+        click.echo(json.dumps({"indexed": counts}, ensure_ascii=False))
+
+
+def reindex(types: list[str] | None = None) -> dict[str, int]:
+    """Rebuild the index of `types` (all registered by default) from the database, with progress on stderr."""
     backend = get_backend()
-    types = [doc_type] if doc_type else registered_types()
     counts = {}
-    for name in types:
+    for name in types or registered_types():
         try:
             source = source_for(name)
         except KeyError:
             click.echo(f"{name}：尚无数据来源（该模块尚未接入搜索），跳过。", err=True)
             continue
         with click.progressbar(length=source.count(), label=f"重建 {name}", file=sys.stderr) as bar:
-            try:
-                n = backend.rebuild(name, source.iter_documents(), progress=bar.update)
-            except SearchUnavailable as e:
-                raise click.ClickException(f"搜索服务不可用：{e}") from e
+            n = backend.rebuild(name, source.iter_documents(), progress=bar.update)
         counts[name] = n
         click.echo(f"{name}：已索引 {n} 条", err=True)
-    if as_json:
-        click.echo(json.dumps({"indexed": counts}, ensure_ascii=False))
+    return counts
 
 
 @search_cli.command("query")

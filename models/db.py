@@ -1,6 +1,8 @@
 """The declarative base, the engine and the scoped session shared by the web app, commands and search."""
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 
@@ -18,6 +20,7 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING)
 
 
+log = logging.getLogger(__name__)
 db_session = scoped_session(sessionmaker(expire_on_commit=False))
 _engine: sa.Engine | None = None
 
@@ -33,6 +36,19 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.execute("PRAGMA cache_size=-65536")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
+
+
+def discard_session() -> None:
+    """End this thread's session whatever state its connection is in.
+
+    Closing rolls back; on a connection the server has just dropped (a PostgreSQL restart) the
+    rollback itself can fail, and that must not turn a clean answer into a 500.
+    """
+    try:
+        db_session.remove()
+    except sa.exc.DBAPIError as e:
+        log.warning("discarding a session whose connection failed: %s", e)
+        db_session.registry.clear()
 
 
 def init_engine(url: str, **kwargs) -> sa.Engine:

@@ -1,8 +1,9 @@
-"""`flask data import FILE` and `flask data export FILE`."""
+"""`flask data import|export FILE` (JSON Lines) and `flask data backup|restore DIR` (the whole site)."""
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -51,3 +52,61 @@ def export_command(path, types, as_json):
     if as_json and path != "-":
         click.echo(json.dumps({"exported": dict(counts)}, ensure_ascii=False))
     click.echo("导出完成：" + ("，".join(f"{k} {v}" for k, v in counts.items()) or "无数据"), err=True)
+
+
+def _file_directories():
+    from matchmaker.interchange.backup import file_directories
+
+    return file_directories(current_app.config, current_app.instance_path)
+
+
+@data_cli.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, writable=True))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出备份摘要。")
+def backup_command(directory, as_json):
+    """把整个站点（全部数据表和上传的文件）备份到一个新目录，可用 data restore 恢复。"""
+    from matchmaker.interchange import backup
+    from models import db_session, get_engine
+
+    db_session.remove()
+    engine = get_engine()
+    with click.progressbar(length=backup.count_rows(engine), label="备份", file=sys.stderr) as bar:
+        try:
+            summary = backup.backup(engine, Path(directory), file_dirs=_file_directories(), progress=bar.update)
+        except backup.BackupError as e:
+            raise click.ClickException(str(e)) from e
+    _report(summary, "备份完成", as_json)
+
+
+@data_cli.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出恢复摘要。")
+def restore_command(directory, as_json):
+    """把 data backup 生成的备份恢复到空数据库（结构版本须一致），然后重建搜索索引。"""
+    from matchmaker.interchange import backup
+    from matchmaker.search_cli import reindex
+    from models import db_session, get_engine
+    from search.backend import SearchUnavailable
+
+    db_session.remove()
+    engine = get_engine()
+    try:
+        manifest = backup.read_manifest(Path(directory))
+        total = sum(t["rows"] for t in manifest["tables"].values())
+        with click.progressbar(length=total, label="恢复", file=sys.stderr) as bar:
+            summary = backup.restore(engine, Path(directory), file_dirs=_file_directories(), progress=bar.update)
+    except backup.BackupError as e:
+        raise click.ClickException(str(e)) from e
+    _report(summary, "恢复完成", as_json)
+    try:
+        reindex()
+    except SearchUnavailable as e:
+        click.echo(f"数据已恢复，但搜索服务不可用（{e}）：请稍后运行 flask --app wsgi search reindex。", err=True)
+
+
+def _report(summary, verb, as_json):
+    files = sum(summary.files.values())
+    click.echo(f"{verb}：{len(summary.tables)} 张表 {sum(summary.tables.values())} 行，文件 {files} 个，"
+               f"结构版本 {summary.schema_revision}（{summary.directory}）", err=True)
+    if as_json:
+        click.echo(json.dumps(summary.as_json(), ensure_ascii=False))

@@ -249,6 +249,8 @@ def products_for_demand_page(demand: Demand, top: int = 5) -> PageRecommendation
             sa.select(Product).options(joinedload(Product.org)).where(Product.ref.in_([i.ref for i in recs.items])))}
         return PageRecommendations([(rows[i.ref], i) for i in recs.items if i.ref in rows],
                                    scorer_label(recs.scorer), recs.notice)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError):
+        raise  # the database is away: the whole page answers 503, rather than go on with a broken session
     except Exception:
         log.exception("recommendations for demand %s failed", demand.ref)
         return None
@@ -262,6 +264,8 @@ def demands_for_institution_page(org: Organization, top: int = 20) -> PageRecomm
             _demand_query().where(Demand.ref.in_([i.ref for i in recs.items]))).unique()}
         return PageRecommendations([(rows[i.ref], i) for i in recs.items if i.ref in rows],
                                    scorer_label(recs.scorer), recs.notice)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError):
+        raise  # the database is away: the whole page answers 503, rather than go on with a broken session
     except Exception:
         log.exception("recommendations for institution %s failed", org.ref)
         return None

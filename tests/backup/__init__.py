@@ -1,0 +1,1 @@
+"""Tests of the whole-site backup and restore."""
