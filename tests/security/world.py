@@ -6,7 +6,7 @@ products, offers, saved searches, API tokens and webhooks; a fund, a guarantor, 
 district, the bureau of B's district and the city bureau. The world is built through the services
 wherever they exist, so its rows are in the states the pages really meet.
 
-`build()` returns a `SecurityWorld`: `users[role]` (the flask-login id of each role's user),
+`build()` returns a `SecurityWorld`: `users[role]` (the flask-login id of each role's user), `usernames[role]`,
 `tokens[role]` (an API secret for roles that can hold one) and `obj[name]` (a ref or an integer id).
 """
 from __future__ import annotations
@@ -55,6 +55,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 @dataclass
 class SecurityWorld:
     users: dict[str, str] = field(default_factory=dict)     # role -> flask-login id ("<id>:<version>")
+    usernames: dict[str, str] = field(default_factory=dict)  # role -> username (password: factories.PASSWORD)
     tokens: dict[str, str] = field(default_factory=dict)    # role -> API secret
     obj: dict[str, str | int] = field(default_factory=dict)  # object name -> ref or id
 
@@ -100,6 +101,7 @@ def build() -> SecurityWorld:
         "city": factories.make_user(mk(OrgKind.BUREAU, district=None)),
     }
     w.users = {role: user.get_id() for role, user in u.items()}
+    w.usernames = {role: user.username for role, user in u.items()}
     ent_a, ent_b, bank, other_bank = u["ent_a"], u["ent_b"], u["bank"], u["other_bank"]
     o = w.obj
     # Members (non-administrators) of both enterprises and of the bank.
