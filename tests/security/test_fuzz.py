@@ -82,7 +82,8 @@ def _forms():
     from matchmaker.bureau.forms import InstitutionForm, ReviewForm
     from matchmaker.catalog.forms import ProductForm
     from matchmaker.demands.forms import ActionForm, BanksForm, BatchForm, BatchItemForm, DemandForm
-    from matchmaker.events.forms import EventForm, OutcomeForm, RegistrationForm as EventRegistrationForm
+    from matchmaker.events.forms import EventForm, OutcomeForm
+    from matchmaker.events.forms import RegistrationForm as EventRegistrationForm
     from matchmaker.notices.forms import NoticeForm
     from matchmaker.notifications.views import EmailForm, SavedSearchForm
     from matchmaker.offers.forms import ApplyForm, DisburseForm, OfferForm, ReasonForm, SignForm
