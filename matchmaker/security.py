@@ -1,7 +1,7 @@
 """Security headers on every response: a script policy with no inline code, no framing, no sniffing."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, render_template, request
 
 # Styles may be inline (Bootstrap's components set style attributes); scripts never.
 CSP = (
@@ -11,7 +11,31 @@ CSP = (
 )
 
 
+NUL_MESSAGE = "提交的内容含有无效的控制字符（NUL），请删除后重试。"
+
+
+def _has_nul() -> bool:
+    """A NUL anywhere in the query, the form fields or a JSON body (PostgreSQL text cannot hold one)."""
+    if any("\x00" in v for values in (request.args, request.form) for _, v in values.items(multi=True)):
+        return True
+    if request.is_json:
+        body = request.get_data(cache=True)
+        return b"\x00" in body or b"\\u0000" in body
+    return False
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul():
+        # Refused at the door with a message, rather than as a database error deep in a service.
+        if _has_nul():
+            if request.path.startswith("/api/"):
+                from matchmaker.api.errors import ApiError
+
+                raise ApiError(400, NUL_MESSAGE)
+            return render_template("errors/error.html", code=400, title="请求有误", text=NUL_MESSAGE), 400
+        return None
+
     @app.after_request
     def _headers(response):
         h = response.headers

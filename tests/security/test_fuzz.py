@@ -488,3 +488,53 @@ def monkeypatch_module():
     mp.setattr("matchmaker.interchange.cli.sync_all", lambda: None)
     yield mp
     mp.undo()
+
+
+# --- the holes the fuzzing found, each pinned by one request ------------------------------------------
+
+
+@pytest.mark.parametrize("endpoint, role, field, args", [
+    ("demands.new", "ent_a", "amount", {}),
+    ("catalog.new", "bank", "amount_min", {}),
+    ("projects.new", "ent_a", "equipment_investment", {}),
+])
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-inf"])
+def test_nan_and_infinity_are_no_numbers(fuzz, endpoint, role, field, args, value):
+    """They parsed as Decimal and then broke the first comparison (a 500); now a message at the field."""
+    app, world, isolation, before = fuzz
+    spec = next(s for s in SPECS if s.endpoint == endpoint)
+    client = client_for(app, world.users[role])
+    with isolation.rolled_back():
+        resp = client.post(_url(app, world, spec), data=_encode(world, spec.base | {field: value}),
+                           content_type="application/x-www-form-urlencoded")
+        assert resp.status_code == 200 and "请输入数字" in resp.text
+
+
+def test_nul_is_refused_with_a_message(fuzz):
+    """PostgreSQL text cannot hold NUL: a form, a query and an API body with one are refused, not a 500."""
+    app, world, isolation, before = fuzz
+    with isolation.rolled_back():
+        resp = client_for(app, None).post("/login", data={"username": "a\x00b", "password": "x"})
+        assert resp.status_code == 400 and "NUL" in resp.text
+        resp = client_for(app, world.users["bank"]).get("/demands/pool?q=%00")
+        assert resp.status_code == 400
+        resp = client_for(app, None).post("/api/v1/products", json={"name": "a\x00"},
+                                          headers={"Authorization": f"Bearer {world.tokens['bank']}"})
+        assert resp.status_code == 400 and "NUL" in resp.get_json()["error"]["message"]
+        assert _snapshot(world) == before
+
+
+def test_import_reports_bad_bytes_and_nul_by_line(fuzz, tmp_path, monkeypatch_module):
+    app, world, isolation, _before = fuzz
+    good = json.dumps(IMPORT_BASE[0], ensure_ascii=False).encode()
+    nul = json.dumps(IMPORT_BASE[4] | {"name": "银行\x00"}, ensure_ascii=False).encode()
+    path = tmp_path / "bad.jsonl"
+    runner = app.test_cli_runner()
+    for body, message in ((good + b"\n" + b'{"type": "user", "name": "\xed\xa0\x80"}', "第2行：不是有效的 UTF-8 文本"),
+                          (good + b"\n" + nul, "第2行：字段 name：含有无效的控制字符（NUL）")):
+        path.write_bytes(body)
+        with isolation.rolled_back():
+            before = _counts()
+            result = runner.invoke(args=["data", "import", str(path)])
+            assert _counts() == before
+        assert result.exit_code == 1 and message in result.output, result.output
