@@ -14,7 +14,9 @@ Add one line to MATRIX below, keyed by the endpoint name (`blueprint.function`):
 - the keyword arguments fill the URL's arguments with objects of tests/security/world.py by name
   (`ref="demand_b"`); arguments not given use DEFAULT_ARGS; `method=` limits a case to one method,
   `query=` adds a query string, `data=` / `json=` a body ("@name" is replaced by the object's ref or id);
-- several cases for one endpoint go in a list (e.g. a draft and a published demand).
+- several cases for one endpoint go in a list (e.g. a draft and a published demand);
+- a non-administrator member of bank is walked too and expected to fare as bank, unless the case says
+  otherwise (`| ADMIN_ONLY` for the pages of an organisation's administrators).
 API routes are called with the token of the role's organisation (institutions) or with none.
 Every request runs in a transaction rolled back afterwards (tests/security/harness.py), so a POST
 that really acts does not change the world for the next one.
@@ -63,6 +65,8 @@ BUREAU_A_SCOPED = BUREAUS | {"bureau_b": HIDE}
 # /api/v1: institutions call with their token; everyone else has none and hears 401.
 API = _group(LOGIN, **{r: OK for r in INSTITUTION_ROLES})
 HIDDEN_FROM_ALL = {r: HIDE for r in ROLES}
+# Pages of an organisation's administrators: bank's member is refused.
+ADMIN_ONLY = {W.MEMBER: DENY}
 
 
 def own(owners, base: dict[str, str]) -> dict[str, str]:
@@ -106,8 +110,8 @@ POOL_NAMES = {A_NAME: {"ent_a", "other_bank", "bureau_a", "city"}, B_NAME: {"ent
 MATRIX: dict[str, Case | list[Case]] = {
     # --- accounts and sign-in
     "accounts.profile": case(LOGGED_IN),
-    "accounts.new_member": case(LOGGED_IN),
-    "accounts.member_action": case(own(("ent_a",), _group(HIDE, ent_a=OK)), ref="member_a",
+    "accounts.new_member": case(LOGGED_IN | ADMIN_ONLY),
+    "accounts.member_action": case(own(("ent_a",), _group(HIDE, ent_a=OK)) | ADMIN_ONLY, ref="member_a",
                                    data={"action": "disable"}),
     "auth.login": case(PUBLIC),
     "auth.logout": case(_group(LOGIN)),  # everyone lands on the login page
@@ -267,11 +271,11 @@ MATRIX: dict[str, Case | list[Case]] = {
                                 case(CITY_ONLY, method="POST", data={"action": "withdraw"})],
     "scorecard.public_scorecard": case(PUBLIC),
     # --- API tokens and webhooks (institutions' administrators)
-    "api_tokens.index": case(INSTITUTIONS),
-    "api_tokens.revoke": case(own(("bank",), INSTITUTIONS), ref="token_bank"),
-    "api_tokens.webhook_index": case(INSTITUTIONS),
-    "api_tokens.webhook_disable": case(own(("bank",), INSTITUTIONS), ref="webhook_bank"),
-    "api_tokens.webhook_replay": case(own(("bank",), INSTITUTIONS), ref="delivery_bank"),
+    "api_tokens.index": case(INSTITUTIONS | ADMIN_ONLY),
+    "api_tokens.revoke": case(own(("bank",), INSTITUTIONS) | ADMIN_ONLY, ref="token_bank"),
+    "api_tokens.webhook_index": case(INSTITUTIONS | ADMIN_ONLY),
+    "api_tokens.webhook_disable": case(own(("bank",), INSTITUTIONS) | ADMIN_ONLY, ref="webhook_bank"),
+    "api_tokens.webhook_replay": case(own(("bank",), INSTITUTIONS) | ADMIN_ONLY, ref="delivery_bank"),
     # --- /api/v1
     "api.docs": case(PUBLIC),
     "api-docs.openapi_json": case(PUBLIC),
@@ -367,13 +371,14 @@ def walk(app, world, isolation, endpoint: str) -> list[str]:
         with app.test_request_context():
             url = url_for(endpoint, **args, **{k: _resolve(world, v) for k, v in (c.query or {}).items()})
         for method in [c.method] if c.method else methods:
-            for role in ROLES:
+            for role in (*ROLES, W.MEMBER):
                 got, text = _request(app, world, isolation, endpoint, role, method, url, c)
-                want = c.expect[role]
+                want = c.expect.get(role) or c.expect["bank"]
+                as_ = "bank" if role == W.MEMBER else role
                 if not (got == want or (want == OK and got == REFUSED)):
                     problems.append(f"{method} {url} as {role}: expected {want}, got {got}")
                 for name, allowed in (NAME_SEEN_BY | c.names).items():
-                    if got == OK and role not in allowed and name in text:
+                    if got == OK and as_ not in allowed and name in text:
                         problems.append(f"{method} {url} as {role}: shows {name}")
     return problems
 
@@ -381,8 +386,10 @@ def walk(app, world, isolation, endpoint: str) -> list[str]:
 def _request(app, world, isolation, endpoint, role, method, url, c: Case) -> tuple[str, str]:
     headers = {}
     api = endpoint.startswith("api_v1.")
-    if api and role in world.tokens:
-        headers["Authorization"] = f"Bearer {world.tokens[role]}"
+    token = world.tokens.get("bank" if role == W.MEMBER else role)
+    if api and token:
+        # A token is the institution's: bank's member calls with bank's.
+        headers["Authorization"] = f"Bearer {token}"
     client = client_for(app, None if api or role == "anonymous" else world.users[role])
     kwargs = {}
     if method != "GET":

@@ -46,6 +46,8 @@ from tests import factories
 
 # Every role the matrix walks, in the order its table columns are printed.
 ROLES = ("anonymous", "ent_a", "ent_b", "bank", "other_bank", "fund", "guarantor", "bureau_a", "bureau_b", "city")
+# A member (not an administrator) of bank: walked too, expected to fare as bank unless a case says otherwise.
+MEMBER = "bank_member"
 # Roles whose organisation may hold API tokens (institutions); the others call the API without one.
 TOKEN_ROLES = ("bank", "other_bank", "fund", "guarantor")
 A_DISTRICT, B_DISTRICT = "滕州市", "薛城区"
@@ -107,7 +109,9 @@ def build() -> SecurityWorld:
     # Members (non-administrators) of both enterprises and of the bank.
     o["member_a"] = factories.make_user(ent_a.org, role="member").ref
     o["member_b"] = factories.make_user(ent_b.org, role="member").ref
-    o["member_bank"] = factories.make_user(bank.org, role="member").ref
+    member_bank = factories.make_user(bank.org, role="member")
+    o["member_bank"] = member_bank.ref
+    w.users["bank_member"], w.usernames["bank_member"] = member_bank.get_id(), member_bank.username
     for role in ("ent_a", "ent_b", "bank", "other_bank", "fund", "guarantor"):
         o[f"org_{role}"] = u[role].org.ref
 
