@@ -48,14 +48,18 @@ class Isolation:
         db_session.remove()
         conn = self.engine.connect()
         outer = conn.begin()
-        db_session.configure(bind=conn, join_transaction_mode="create_savepoint")
+        kw = db_session.session_factory.kw
+        saved = dict(kw)
+        kw.update(bind=conn, join_transaction_mode="create_savepoint")
         try:
             yield
         finally:
             db_session.remove()
             outer.rollback()
             conn.close()
-            db_session.configure(bind=get_engine(), join_transaction_mode="conservative_savepoint")
+            kw.clear()
+            kw.update(saved)
+            assert kw["bind"] is get_engine()
 
     def dispose(self):
         self.engine.dispose()

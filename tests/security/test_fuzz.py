@@ -538,3 +538,48 @@ def test_import_reports_bad_bytes_and_nul_by_line(fuzz, tmp_path, monkeypatch_mo
             result = runner.invoke(args=["data", "import", str(path)])
             assert _counts() == before
         assert result.exit_code == 1 and message in result.output, result.output
+
+
+# --- search and list pages: hostile query strings ---------------------------------------------------------
+
+LIST_PAGES = [
+    ("bank", "/demands/pool", ("q", "district", "cluster", "purpose", "financing_type", "collateral", "amount_band",
+                               "amount_min", "amount_max", "term_min", "term_max", "page", "sort")),
+    ("anonymous", "/products/", ("q", "kind", "district", "cluster", "size", "purpose", "collateral", "tag", "amount",
+                                 "org_kind", "page", "sort")),
+    ("city", "/bureau/organizations", ("q", "kind", "status", "district", "cluster", "page", "sort")),
+    ("city", "/console/", ("start", "end", "district")),
+    ("bureau_a", "/console/list", ("metric", "month", "dim", "value", "page", "start", "end", "district")),
+    ("city", "/console/service", ("start", "end", "district")),
+    ("city", "/projects/ledger", ("district", "cluster", "category", "progress", "problems", "major", "page")),
+    ("anonymous", "/notices/", ("kind", "page")),
+    ("ent_a", "/inbox", ("page", "unread")),
+    ("ent_a", "/demands/@demand_a_published", ("rate",)),
+    ("bank", "/api/v1/demands", ("district", "cluster", "purpose", "amount_min", "amount_max", "page", "per_page")),
+    ("bank", "/api/v1/products", ("kind", "mine", "page", "per_page")),
+]
+
+
+@pytest.mark.parametrize("role, path, keys", LIST_PAGES, ids=[p for _, p, _ in LIST_PAGES])
+def test_fuzz_query_strings(fuzz, role, path, keys):
+    """Search boxes and filters: any query string gets a page (or a 4xx), never a 5xx or unescaped text."""
+    app, world, isolation, _before = fuzz
+    if "@" in path:
+        head, name = path.split("@")
+        path = head + str(world.obj[name])
+    api = path.startswith("/api/")
+
+    @settings(max_examples=15, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(args=st.dictionaries(st.sampled_from(keys), st.one_of(text_values, number_values, date_values),
+                                max_size=4))
+    def run(args):
+        query = "&".join(f"{quote(k)}={quote(v.encode('utf-8', 'surrogatepass'))}" for k, v in args.items())
+        client = client_for(app, None if role == "anonymous" or api else world.users[role])
+        headers = {"Authorization": f"Bearer {world.tokens[role]}"} if api else {}
+        with isolation.rolled_back():
+            resp = client.get(f"{path}?{query}", headers=headers)
+            _check_page(resp, f"GET {path}?{query[:300]}")
+            assert resp.status_code in (200, 400, 404, 422), f"GET {path}?{query[:300]}: {resp.status_code}"
+
+    run()
