@@ -17,7 +17,8 @@ Add one line to MATRIX below, keyed by the endpoint name (`blueprint.function`):
 - several cases for one endpoint go in a list (e.g. a draft and a published demand);
 - a non-administrator member of bank is walked too and expected to fare as bank, unless the case says
   otherwise (`| ADMIN_ONLY` for the pages of an organisation's administrators).
-API routes are called with the token of the role's organisation (institutions) or with none.
+API routes are called with the token of the role's organisation (institutions) or with none, and
+with the role's session cookie, which must not count.
 Every request runs in a transaction rolled back afterwards (tests/security/harness.py), so a POST
 that really acts does not change the world for the next one.
 
@@ -390,7 +391,8 @@ def _request(app, world, isolation, endpoint, role, method, url, c: Case) -> tup
     if api and token:
         # A token is the institution's: bank's member calls with bank's.
         headers["Authorization"] = f"Bearer {token}"
-    client = client_for(app, None if api or role == "anonymous" else world.users[role])
+    # Logged-in roles carry their session cookie to the API too: a cookie alone must never be a token.
+    client = client_for(app, None if role == "anonymous" else world.users[role])
     kwargs = {}
     if method != "GET":
         if c.json is not None:
