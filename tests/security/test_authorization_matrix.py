@@ -123,7 +123,8 @@ MATRIX: dict[str, Case | list[Case]] = {
     # --- the bureau's directory and reviews
     "bureau.reviews": case(BUREAUS),
     "bureau.organizations": [case(BUREAUS), case(BUREAUS, query={"q": "甲企业"})],
-    "bureau.organization": [case(BUREAU_A_SCOPED, ref="org_ent_a"), case(BUREAUS, ref="org_bank", method="GET")],
+    "bureau.organization": [case(BUREAU_A_SCOPED, ref="org_ent_a"), case(BUREAUS | {"bureau_a": HIDE}, ref="org_ent_b"),
+                            case(BUREAUS, ref="org_bank", method="GET")],
     "bureau.new_institution": case(CITY_ONLY),
     # --- projects
     "projects.mine": case(ENTERPRISES),
@@ -132,6 +133,7 @@ MATRIX: dict[str, Case | list[Case]] = {
     "projects.detail": [
         case(_group(HIDE, ent_a=OK, bureau_a=OK, city=OK), ref="project_a", method="GET"),
         case(_group(HIDE, ent_a=OK, bureau_a=DENY, city=DENY), ref="project_a", method="POST"),
+        case(_group(HIDE, ent_b=OK, bureau_b=OK, city=OK), ref="project_b", method="GET"),
     ],
     "projects.follow_up": case(BUREAU_A_SCOPED, ref="project_a", data={"update_id": "@update_a", "note": "已协调"}),
     "projects.major": case(BUREAU_A_SCOPED, ref="project_a", data={"is_major": "0"}),
@@ -192,6 +194,7 @@ MATRIX: dict[str, Case | list[Case]] = {
     "offers.detail": [
         case(_group(HIDE, ent_a=OK, bank=OK, bureau_a=OK, city=OK), ref="offer_bid_a", names=A_UNREVEALED),
         case(_group(HIDE, ent_b=OK, bank=OK, bureau_b=OK, city=OK), ref="offer_request_b"),
+        case(_group(HIDE, ent_a=OK, other_bank=OK, bureau_a=OK, city=OK), ref="offer_request_a"),
     ],
     "offers.answer": case(own(("other_bank",), INSTITUTIONS), ref="offer_request_a", data=TERMS),
     "offers.act": [
@@ -216,6 +219,8 @@ MATRIX: dict[str, Case | list[Case]] = {
         case(LOGGED_IN | {"ent_b": HIDE, "bureau_b": HIDE}, ref="event_a",
              names={A_NAME: {"ent_a", "bank", "bureau_a", "city"}}),
         case(_group(HIDE, bureau_a=OK, city=OK), ref="event_draft"),
+        case(LOGGED_IN | {"ent_a": HIDE, "bureau_a": HIDE}, ref="event_b",
+             names={B_NAME: {"ent_b", "other_bank", "bureau_b", "city"}}),
     ],
     "events.edit": case(BUREAU_A_SCOPED, ref="event_a"),
     "events.transition": case(BUREAU_A_SCOPED, ref="event_a", data={"to": "scheduling"}),
@@ -238,7 +243,8 @@ MATRIX: dict[str, Case | list[Case]] = {
     "events.report": case(BUREAU_A_SCOPED, ref="event_a"),
     # --- notifications and saved searches
     "notifications.inbox": case(LOGGED_IN),
-    "notifications.read": case(_group(HIDE, ent_a=OK), notification_id="notification_a"),
+    "notifications.read": [case(_group(HIDE, ent_a=OK), notification_id="notification_a"),
+                           case(_group(HIDE, ent_b=OK), notification_id="notification_b")],
     "notifications.read_all": case(LOGGED_IN),
     "notifications.searches": case(INSTITUTIONS),
     "notifications.delete_search": case(own(("bank",), INSTITUTIONS), search_id="search_bank"),
