@@ -583,3 +583,13 @@ def test_fuzz_query_strings(fuzz, role, path, keys):
             assert resp.status_code in (200, 400, 404, 422), f"GET {path}?{query[:300]}: {resp.status_code}"
 
     run()
+
+
+def test_filters_out_of_range_get_a_page(fuzz):
+    """A ledger category that is no category, and a pool amount beyond the index's integers, were 500s."""
+    app, world, isolation, _before = fuzz
+    with isolation.rolled_back():
+        resp = client_for(app, world.users["city"]).get("/projects/ledger?category=%3Cscript%3E")
+        assert resp.status_code == 200 and "<script>" not in resp.text
+        resp = client_for(app, world.users["bank"]).get("/demands/pool?amount_min=1e20&term_max=99999999999999999999")
+        assert resp.status_code == 200
