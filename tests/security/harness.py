@@ -21,6 +21,8 @@ LOGIN = "login"        # 401, or a redirect to the login page
 DENY = "403"           # wrong role
 HIDE = "404"           # outside the user's scope (or absent)
 REFUSED = "refused"    # a redirect carrying an error message: the rules refused the action, nothing changed
+PENDING = "pending"    # sent home to see its review state (an organisation not yet approved)
+CLOSED = "closed"      # expectation only: anything but getting through (login, 403, 404, pending)
 
 
 class Isolation:
@@ -75,6 +77,13 @@ def client_for(app, user_id: str | None):
     return client
 
 
+def matches(want: str, got: str) -> bool:
+    """Whether outcome `got` is what `want` expects (OK also accepts a refusal: it got past authorisation)."""
+    if want == CLOSED:
+        return got in (LOGIN, DENY, HIDE, PENDING)
+    return got == want or (want == OK and got == REFUSED)
+
+
 def classify(client, method: str, resp) -> str:
     """The outcome class of `resp` (or the bare status code when it fits none)."""
     code = resp.status_code
@@ -84,8 +93,11 @@ def classify(client, method: str, resp) -> str:
         if urlsplit(resp.headers.get("Location", "")).path == "/login":
             return LOGIN
         with client.session_transaction() as sess:
-            if any(category == "danger" for category, _ in sess.get("_flashes", [])):
-                return REFUSED
+            categories = {category for category, _ in sess.get("_flashes", [])}
+        if "danger" in categories:
+            return REFUSED
+        if "warning" in categories and urlsplit(resp.headers.get("Location", "")).path == "/":
+            return PENDING
         return OK
     if code == 403:
         return DENY

@@ -16,7 +16,9 @@ Add one line to MATRIX below, keyed by the endpoint name (`blueprint.function`):
   `query=` adds a query string, `data=` / `json=` a body ("@name" is replaced by the object's ref or id);
 - several cases for one endpoint go in a list (e.g. a draft and a published demand);
 - a non-administrator member of bank is walked too and expected to fare as bank, unless the case says
-  otherwise (`| ADMIN_ONLY` for the pages of an organisation's administrators).
+  otherwise (`| ADMIN_ONLY` for the pages of an organisation's administrators); a bank still waiting
+  for review (`pending_bank`) is expected to get what a visitor gets and nothing more (CLOSED: login,
+  403, 404 or PENDING, sent home to its review state), unless the case names it (`| PENDING_MAY`).
 API routes are called with the token of the role's organisation (institutions) or with none, and
 with the role's session cookie, which must not count.
 Every request runs in a transaction rolled back afterwards (tests/security/harness.py), so a POST
@@ -34,7 +36,18 @@ from datetime import date
 import pytest
 
 from tests.security import world as W
-from tests.security.harness import DENY, HIDE, LOGIN, OK, REFUSED, Isolation, classify, client_for
+from tests.security.harness import (
+    CLOSED,
+    DENY,
+    HIDE,
+    LOGIN,
+    OK,
+    REFUSED,
+    Isolation,
+    classify,
+    client_for,
+    matches,
+)
 
 ROLES = W.ROLES
 INSTITUTION_ROLES = ("bank", "other_bank", "fund", "guarantor")
@@ -66,6 +79,8 @@ BUREAU_A_SCOPED = BUREAUS | {"bureau_b": HIDE}
 # /api/v1: institutions call with their token; everyone else has none and hears 401.
 API = _group(LOGIN, **{r: OK for r in INSTITUTION_ROLES})
 HIDDEN_FROM_ALL = {r: HIDE for r in ROLES}
+# Pages an organisation waiting for review may use (its own account, its messages).
+PENDING_MAY = {W.PENDING: OK}
 # Pages of an organisation's administrators: bank's member is refused.
 ADMIN_ONLY = {W.MEMBER: DENY}
 
@@ -110,13 +125,13 @@ A_UNREVEALED = {A_NAME: {"ent_a", "bureau_a", "city"}}
 POOL_NAMES = {A_NAME: {"ent_a", "other_bank", "bureau_a", "city"}, B_NAME: {"ent_b", "bank", "bureau_b", "city"}}
 MATRIX: dict[str, Case | list[Case]] = {
     # --- accounts and sign-in
-    "accounts.profile": case(LOGGED_IN),
+    "accounts.profile": case(LOGGED_IN | PENDING_MAY),
     "accounts.new_member": case(LOGGED_IN | ADMIN_ONLY),
     "accounts.member_action": case(own(("ent_a",), _group(HIDE, ent_a=OK)) | ADMIN_ONLY, ref="member_a",
                                    data={"action": "disable"}),
     "auth.login": case(PUBLIC),
     "auth.logout": case(_group(LOGIN)),  # everyone lands on the login page
-    "auth.password": case(LOGGED_IN),
+    "auth.password": case(LOGGED_IN | PENDING_MAY),
     "auth.register": case(PUBLIC),
     "home.index": case(PUBLIC),
     "static": case(PUBLIC),
@@ -242,10 +257,10 @@ MATRIX: dict[str, Case | list[Case]] = {
                            meeting_id="meeting_a"),
     "events.report": case(BUREAU_A_SCOPED, ref="event_a"),
     # --- notifications and saved searches
-    "notifications.inbox": case(LOGGED_IN),
+    "notifications.inbox": case(LOGGED_IN | PENDING_MAY),
     "notifications.read": [case(_group(HIDE, ent_a=OK), notification_id="notification_a"),
                            case(_group(HIDE, ent_b=OK), notification_id="notification_b")],
-    "notifications.read_all": case(LOGGED_IN),
+    "notifications.read_all": case(LOGGED_IN | PENDING_MAY),
     "notifications.searches": case(INSTITUTIONS),
     "notifications.delete_search": case(own(("bank",), INSTITUTIONS), search_id="search_bank"),
     # --- notices
@@ -320,6 +335,15 @@ NAME_SEEN_BY = {
 # --- the walk -------------------------------------------------------------------------------------------
 
 
+def _want(c: Case, role: str) -> str:
+    if role in c.expect:
+        return c.expect[role]
+    if role == W.MEMBER:
+        return c.expect["bank"]
+    # Not yet approved: what a visitor may open, and nothing more.
+    return OK if c.expect["anonymous"] == OK else CLOSED
+
+
 def _cases(endpoint: str) -> list[Case]:
     entry = MATRIX[endpoint]
     return entry if isinstance(entry, list) else [entry]
@@ -378,11 +402,11 @@ def walk(app, world, isolation, endpoint: str) -> list[str]:
         with app.test_request_context():
             url = url_for(endpoint, **args, **{k: _resolve(world, v) for k, v in (c.query or {}).items()})
         for method in [c.method] if c.method else methods:
-            for role in (*ROLES, W.MEMBER):
+            for role in (*ROLES, W.MEMBER, W.PENDING):
                 got, text = _request(app, world, isolation, endpoint, role, method, url, c)
-                want = c.expect.get(role) or c.expect["bank"]
+                want = _want(c, role)
                 as_ = "bank" if role == W.MEMBER else role
-                if not (got == want or (want == OK and got == REFUSED)):
+                if not matches(want, got):
                     problems.append(f"{method} {url} as {role}: expected {want}, got {got}")
                 for name, allowed in (NAME_SEEN_BY | c.names).items():
                     if got == OK and as_ not in allowed and name in text:

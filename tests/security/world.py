@@ -48,6 +48,8 @@ from tests import factories
 ROLES = ("anonymous", "ent_a", "ent_b", "bank", "other_bank", "fund", "guarantor", "bureau_a", "bureau_b", "city")
 # A member (not an administrator) of bank: walked too, expected to fare as bank unless a case says otherwise.
 MEMBER = "bank_member"
+# A bank still waiting for review: walked too, expected to reach only public pages unless a case says so.
+PENDING = "pending_bank"
 # Roles whose organisation may hold API tokens (institutions); the others call the API without one.
 TOKEN_ROLES = ("bank", "other_bank", "fund", "guarantor")
 A_DISTRICT, B_DISTRICT = "滕州市", "薛城区"
@@ -112,6 +114,11 @@ def build() -> SecurityWorld:
     member_bank = factories.make_user(bank.org, role="member")
     o["member_bank"] = member_bank.ref
     w.users["bank_member"], w.usernames["bank_member"] = member_bank.get_id(), member_bank.username
+    # A bank that registered itself and waits for the city bureau's review.
+    from models import OrgStatus
+
+    pending = factories.make_user(mk(OrgKind.BANK, district=A_DISTRICT, status=OrgStatus.PENDING))
+    w.users[PENDING], w.usernames[PENDING] = pending.get_id(), pending.username
     for role in ("ent_a", "ent_b", "bank", "other_bank", "fund", "guarantor"):
         o[f"org_{role}"] = u[role].org.ref
 
