@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import wtforms
 from flask import current_app
 from wtforms import SelectChoice, SelectMultipleField, widgets
 from wtforms.validators import Regexp
@@ -48,6 +49,19 @@ class MultiCheckboxField(SelectMultipleField):
 NOT_A_NUMBER = "请输入数字"
 NOT_A_WHOLE_NUMBER = "请输入整数"
 NOT_A_DATE = "请输入有效日期（如 2026-12-31）"
+
+
+class DecimalField(wtforms.DecimalField):
+    """WTForms' decimal, refusing NaN and Infinity (Decimal parses them; every later comparison raises)."""
+
+    def __init__(self, *args, invalid_value_message=NOT_A_NUMBER, **kwargs):
+        super().__init__(*args, invalid_value_message=invalid_value_message, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.invalid_value_message)
 
 
 def add_rule_errors(form, errors: dict[str, str]) -> bool:

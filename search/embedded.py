@@ -53,8 +53,10 @@ BATCH = 1_000
 
 
 def scaled(key: str, value: Any) -> int:
-    """A money/term/rate value as the exact integer the index stores."""
-    return int((Decimal(str(value)) * SCALE[key]).to_integral_value())
+    """A money/term/rate value as the exact integer the index stores (held to the index's 64-bit range)."""
+    n = int((Decimal(str(value)) * SCALE[key]).to_integral_value())
+    # A range typed into a filter may be any size; beyond the 64-bit range it means "no bound" anyway.
+    return max(-(2**63), min(n, 2**63 - 1))
 
 
 def epoch(value: Any) -> int | None:

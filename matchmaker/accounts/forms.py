@@ -10,7 +10,7 @@ from matchmaker.forms import PHONE, REQUIRED, USERNAME, options, strip
 
 
 class MemberForm(FlaskForm):
-    name = StringField("姓名", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=50)])
+    name = StringField("姓名", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=50, message="不超过50个字")])
     username = StringField(
         "用户名", filters=[strip],
         validators=[DataRequired(REQUIRED), Length(3, 64, "用户名应为3至64个字符"),

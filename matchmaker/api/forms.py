@@ -11,7 +11,7 @@ from models.api_tokens import SCOPE_LABELS
 
 
 class TokenForm(FlaskForm):
-    name = StringField("令牌名称", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=100)])
+    name = StringField("令牌名称", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=100, message="不超过100个字")])
     scopes = SelectMultipleField(
         "权限", choices=options(SCOPE_LABELS.items()), default=["read"],
         option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
@@ -31,7 +31,7 @@ class RevokeForm(FlaskForm):
 
 
 class WebhookForm(FlaskForm):
-    url = StringField("回调地址", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=500)])
+    url = StringField("回调地址", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=500, message="不超过500个字符")])
     events = SelectMultipleField(
         "事件", choices=[], option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
         validators=[DataRequired("请至少选择一种事件")],

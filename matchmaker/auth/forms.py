@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
 from matchmaker.auth import services
@@ -11,6 +11,7 @@ from matchmaker.forms import (
     PHONE,
     REQUIRED,
     USERNAME,
+    DecimalField,
     MultiCheckboxField,
     cluster_choices,
     code_options,
@@ -22,8 +23,8 @@ from models.organizations import uscc_error
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired(REQUIRED), Length(max=64)])
-    password = PasswordField("密码", validators=[DataRequired(REQUIRED), Length(max=128)])
+    username = StringField("用户名", validators=[DataRequired(REQUIRED), Length(max=64, message="不超过64个字符")])
+    password = PasswordField("密码", validators=[DataRequired(REQUIRED), Length(max=128, message="不超过128个字符")])
 
 
 class RegistrationForm(FlaskForm):
@@ -46,15 +47,15 @@ class RegistrationForm(FlaskForm):
     employees = IntegerField("职工人数", validators=[Optional(), NumberRange(0, 10**6, "人数不能为负")])
     rd_ratio = DecimalField("研发投入占比（%）", places=2, validators=[Optional(), NumberRange(0, 100, "应在0至100之间")])
     tags = MultiCheckboxField("企业标签", choices=[])
-    contact_name = StringField("联系人", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=50)])
+    contact_name = StringField("联系人", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=50, message="不超过50个字")])
     contact_phone = StringField("联系电话", filters=[strip], validators=[DataRequired(REQUIRED), PHONE])
-    name = StringField("您的姓名", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=50)])
+    name = StringField("您的姓名", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=50, message="不超过50个字")])
     username = StringField(
         "登录用户名", filters=[strip],
         validators=[DataRequired(REQUIRED), Length(3, 64, "用户名应为3至64个字符"),
                     USERNAME],
     )
-    password = PasswordField("密码", validators=[DataRequired(REQUIRED), Length(max=128)])
+    password = PasswordField("密码", validators=[DataRequired(REQUIRED), Length(max=128, message="不超过128个字符")])
     confirm = PasswordField("确认密码", validators=[DataRequired(REQUIRED), EqualTo("password", "两次输入的密码不一致")])
 
     def __init__(self, *args, **kwargs):
@@ -107,7 +108,7 @@ class RegistrationForm(FlaskForm):
 
 class PasswordChangeForm(FlaskForm):
     old = PasswordField("原密码", validators=[DataRequired(REQUIRED)])
-    new = PasswordField("新密码", validators=[DataRequired(REQUIRED), Length(max=128)])
+    new = PasswordField("新密码", validators=[DataRequired(REQUIRED), Length(max=128, message="不超过128个字符")])
     confirm = PasswordField("确认新密码", validators=[DataRequired(REQUIRED), EqualTo("new", "两次输入的密码不一致")])
 
 

@@ -40,6 +40,9 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    # Browsers read a backslash as a slash ("/\\evil.example" is "//evil.example") and drop tabs and newlines.
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
     return target
 
 

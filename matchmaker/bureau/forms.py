@@ -18,15 +18,15 @@ class ReviewForm(FlaskForm):
 
 class InstitutionForm(FlaskForm):
     kind = SelectField("机构类型", choices=code_options(("bank", "fund", "guarantor")))
-    org_name = StringField("机构名称", filters=[strip], validators=[DataRequired(REQUIRED), Length(2, 100)])
+    org_name = StringField("机构名称", filters=[strip], validators=[DataRequired(REQUIRED), Length(2, 100, "机构名称应为2至100个字")])
     district = SelectField("所在区（市）", validators=[Optional()])
     parent_ref = SelectField("上级机构（分行）", validators=[Optional()])
-    contact_name = StringField("联系人", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=50)])
+    contact_name = StringField("联系人", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=50, message="不超过50个字")])
     contact_phone = StringField("联系电话", filters=[strip], validators=[DataRequired(REQUIRED), PHONE])
-    name = StringField("管理员姓名", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=50)])
+    name = StringField("管理员姓名", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=50, message="不超过50个字")])
     username = StringField(
         "管理员用户名", filters=[strip],
-        validators=[DataRequired(REQUIRED), Length(3, 64),
+        validators=[DataRequired(REQUIRED), Length(3, 64, "用户名应为3至64个字符"),
                     USERNAME],
     )
     password = PasswordField("初始密码", validators=[DataRequired(REQUIRED)])

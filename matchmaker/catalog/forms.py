@@ -5,11 +5,11 @@ import re
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from matchmaker.catalog.services import SUGGESTED_TAGS, product_problems
-from matchmaker.forms import MultiCheckboxField, code_options, options, strip
+from matchmaker.forms import DecimalField, MultiCheckboxField, code_options, options, strip
 from models import OrgKind
 from models.products import COLLATERAL_CODES, KINDS_BY_ORG, PURPOSE_CODES, SIZE_CODES, EquityStage
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from matchmaker.demands.services import DEMAND_FIELDS, banks_limit, demand_errors
@@ -11,6 +11,7 @@ from matchmaker.forms import (
     NOT_A_NUMBER,
     NOT_A_WHOLE_NUMBER,
     REQUIRED,
+    DecimalField,
     MultiCheckboxField,
     add_rule_errors,
     code_options,

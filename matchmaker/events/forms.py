@@ -10,7 +10,6 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
-    DecimalField,
     IntegerField,
     SelectField,
     StringField,
@@ -19,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from matchmaker.forms import REQUIRED, MultiCheckboxField, code_options, options, strip
+from matchmaker.forms import REQUIRED, DecimalField, MultiCheckboxField, code_options, options, strip
 from models import EventKind
 
 NUMBER = "请输入整数"
@@ -51,9 +50,9 @@ def utc_to_local(value: datetime | None) -> datetime | None:
 
 class EventForm(FlaskForm):
     kind = SelectField("活动类型", choices=code_options([k.value for k in EventKind]))
-    title = StringField("活动名称", filters=[strip], validators=[DataRequired(REQUIRED), Length(2, 200)])
+    title = StringField("活动名称", filters=[strip], validators=[DataRequired(REQUIRED), Length(2, 200, "活动名称应为2至200个字")])
     date = DateField("举办日期", validators=[DataRequired("请选择日期")])
-    venue = StringField("地点", filters=[strip], validators=[Optional(), Length(max=200)])
+    venue = StringField("地点", filters=[strip], validators=[Optional(), Length(max=200, message="不超过200个字")])
     start_time = TimeField("开始时间", validators=[DataRequired("请填写开始时间")])
     registration_deadline = DateTimeLocalField("报名截止", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     slots = IntegerField("洽谈时段数", default=12,
@@ -66,7 +65,7 @@ class EventForm(FlaskForm):
     max_participants = IntegerField("报名上限（家）", validators=[Optional(), NumberRange(1, 100000, "应为正整数")])
     request_expiry_hours = IntegerField("约见申请有效期（小时，不填用全市默认）",
                                         validators=[Optional(), NumberRange(1, 24 * 365, "应为正整数")])
-    description = TextAreaField("活动说明", filters=[strip], validators=[Optional(), Length(max=5000)])
+    description = TextAreaField("活动说明", filters=[strip], validators=[Optional(), Length(max=5000, message="不超过5000个字")])
 
     def validate_breaks(self, field):
         try:
@@ -100,11 +99,11 @@ class EventForm(FlaskForm):
 
 class RegistrationForm(FlaskForm):
     attendees = StringField("参会人员（姓名，用逗号分隔）", filters=[strip],
-                            validators=[DataRequired(REQUIRED), Length(max=300)])
+                            validators=[DataRequired(REQUIRED), Length(max=300, message="不超过300个字")])
     demand_refs = MultiCheckboxField("携带的融资需求", validators=[Optional()])
     available_slots = MultiCheckboxField("可参加的时段（不选表示全天）", coerce=int)
     max_meetings = IntegerField("最多洽谈场数（不填不限）", validators=[Optional(), NumberRange(1, 64, "应为正整数")])
-    note = StringField("备注", filters=[strip], validators=[Optional(), Length(max=500)])
+    note = StringField("备注", filters=[strip], validators=[Optional(), Length(max=500, message="不超过500个字")])
 
     def set_slots(self, times: list[tuple[str, str]]) -> None:
         self.available_slots.choices = options((str(i), f"{i + 1}（{a}-{b}）") for i, (a, b) in enumerate(times))
@@ -116,7 +115,7 @@ class RegistrationForm(FlaskForm):
 
 class RequestForm(FlaskForm):
     to_org = SelectField("约见对象", validators=[DataRequired("请选择约见对象")])
-    message = StringField("留言", filters=[strip], validators=[Optional(), Length(max=500)])
+    message = StringField("留言", filters=[strip], validators=[Optional(), Length(max=500, message="不超过500个字")])
 
 
 class InviteForm(FlaskForm):
@@ -129,9 +128,9 @@ class OutcomeForm(FlaskForm):
     signed_amount = DecimalField("签约金额（万元）", places=None, validators=[Optional(), NumberRange(0, 10**7, MONEY)])
     disbursed_amount = DecimalField("放款金额（万元）", places=None,
                                     validators=[Optional(), NumberRange(0, 10**7, MONEY)])
-    demand_ref = StringField("对应融资需求编号", filters=[strip], validators=[Optional(), Length(max=64)])
+    demand_ref = StringField("对应融资需求编号", filters=[strip], validators=[Optional(), Length(max=64, message="不超过64个字")])
     offer_ref = SelectField("形成的融资方案", validators=[Optional()])
-    note = TextAreaField("备注", filters=[strip], validators=[Optional(), Length(max=500)])
+    note = TextAreaField("备注", filters=[strip], validators=[Optional(), Length(max=500, message="不超过500个字")])
 
     def set_offers(self, offers) -> None:
         """The institution's offers on the enterprise's demands: linking one puts the money in the pipeline."""

@@ -21,8 +21,17 @@ data_cli = AppGroup("data", help="以 JSON Lines 导入、导出平台数据。"
 def import_command(path, as_json):
     """导入 JSON Lines 文件：全部行通过校验才导入，否则一行也不导入。"""
     city = current_app.extensions["city"]
-    with click.open_file(path, encoding="utf-8") as fh:
-        lines = fh.read().splitlines()
+    with click.open_file(path, "rb") as fh:
+        lines, undecodable = _decode_lines(fh.read())
+    if undecodable:
+        for number in undecodable:
+            click.echo(str(services.LineProblem(number, None, "不是有效的 UTF-8 文本")), err=True)
+        if as_json:
+            click.echo(json.dumps({"ok": False, "imported": {}, "errors": [
+                {"line": n, "field": None, "message": "不是有效的 UTF-8 文本"} for n in undecodable]},
+                ensure_ascii=False))
+        click.echo(f"共 {len(undecodable)} 行有误，未导入任何数据。", err=True)
+        sys.exit(1)
     with click.progressbar(length=len(lines), label="导入", file=sys.stderr) as bar:
         report = services.import_lines(lines, city=city, progress=bar.update)
     if as_json:
@@ -38,6 +47,18 @@ def import_command(path, as_json):
     synced = sync_all()
     if synced is None or synced.failed:
         click.echo("搜索索引暂未更新（已留在待同步队列，可稍后运行 flask search sync）。", err=True)
+
+
+def _decode_lines(data: bytes) -> tuple[list[str], list[int]]:
+    """The file's lines as text, and the numbers of the lines that are not UTF-8 (reported, never guessed)."""
+    lines, bad = [], []
+    for number, raw in enumerate(data.splitlines(), start=1):
+        try:
+            lines.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+        except UnicodeDecodeError:
+            bad.append(number)
+            lines.append("")
+    return lines, bad
 
 
 @data_cli.command("export")

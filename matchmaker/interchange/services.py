@@ -143,6 +143,10 @@ def _load_line(raw: str | dict, ctx: ImportContext, guard: ImportGuard | None = 
             raise LineError(None, f"不是有效的 JSON：{e.msg}（第{e.colno}列）") from None
     if not isinstance(data, dict):
         raise LineError(None, "每行应为一个 JSON 对象")
+    for key, value in data.items():
+        # PostgreSQL text cannot hold NUL: refuse the line by its field, not with a database error.
+        if _has_nul(key) or _has_nul(value):
+            raise LineError(key, "含有无效的控制字符（NUL）")
     type_name = data.get("type")
     t = TYPES.get(type_name) if isinstance(type_name, str) else None
     if t is None:
@@ -165,6 +169,16 @@ def _load_line(raw: str | dict, ctx: ImportContext, guard: ImportGuard | None = 
     if key:
         ctx.created[(type_name, key)] = obj
     return obj, type_name
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
 
 
 def export_lines(out: IO[str], *, city, types: Iterable[str] | None = None) -> Counter:

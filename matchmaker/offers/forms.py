@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from matchmaker.demands.services import local_today
@@ -13,6 +13,7 @@ from matchmaker.forms import (
     NOT_A_NUMBER,
     NOT_A_WHOLE_NUMBER,
     REQUIRED,
+    DecimalField,
     MultiCheckboxField,
     code_options,
     options,

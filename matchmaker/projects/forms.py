@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -19,6 +18,7 @@ from matchmaker.forms import (
     NOT_A_NUMBER,
     NOT_A_WHOLE_NUMBER,
     REQUIRED,
+    DecimalField,
     add_rule_errors,
     code_options,
     district_choices,

@@ -209,7 +209,9 @@ class LedgerFilters:
     def from_args(cls, args) -> LedgerFilters:
         return cls(
             district=args.get("district") or None, cluster=args.get("cluster") or None,
-            category=args.get("category") or None, progress=args.get("progress") or None,
+            # An unknown category is no filter, rather than a database error on the enum column.
+            category=args.get("category") if args.get("category") in {p.value for p in Purpose} else None,
+            progress=args.get("progress") or None,
             problems=args.get("problems") == "1", major=args.get("major") == "1",
         )
 
