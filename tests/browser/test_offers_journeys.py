@@ -38,8 +38,9 @@ def test_an_enterprise_applies_to_a_product_and_the_bank_answers(page, ctx):
     logout(page)
 
     login(page, "qilu-tz", factories.PASSWORD)
-    page.click("nav >> text=申请与方案")
-    page.wait_for_load_state()
+    page.click("nav .dropdown-toggle:has-text('对接')")
+    with page.expect_navigation():
+        page.click("nav >> text=申请与方案")
     with page.expect_navigation():
         page.click("text=数控车间设备更新贷款")
     # The enterprise applied: the bank sees who it is.
