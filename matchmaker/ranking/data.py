@@ -253,8 +253,14 @@ class Serving:
         touched = set(db_session.scalars(sa.select(Demand.ref).where(Demand.updated_at >= since)))
         changed = self.ranker.encode_demands(load_pool(changed_since=since))
         touched |= set(changed.refs.tolist())  # updated between the two queries: the fresh row wins
-        keep = [i for i, ref in enumerate(table.refs.tolist()) if ref not in touched]
-        merged = table.take(keep).concat(changed)
+        refs = table.refs.tolist()
+        keep = [i for i, ref in enumerate(refs) if ref not in touched]
+        kept = table if len(keep) == len(refs) else table.take(keep)
+        if not len(changed):
+            return kept
+        merged = kept.concat(changed)
+        if not len(kept) or kept.refs[-1] < changed.refs[0]:
+            return merged  # both parts are in ref order (a newly published demand has the highest ref)
         return merged.take(np.argsort(merged.refs.astype(str), kind="stable"))
 
     def for_institution(self, org_ref: str, top: int):
