@@ -37,7 +37,7 @@ MIN_QUERIES = 50  # labelled demands before the split; fewer and the rule score 
 # is up to 475,000 pairs, about 0.1 s on one core, and the top 50 is then exactly the model's.
 # Only when scikit-learn has to walk the trees itself (numba missing, or a model it cannot compile)
 # does a linear approximation of the model keep the best SHORTLIST_SHARE of the pairs above
-# SHORTLIST_MIN for the trees; that keeps about 98.5% of the model's own top 50 on the benchmark.
+# SHORTLIST_MIN for the trees (the benchmark measures how much of the exact top 50 it keeps).
 SHORTLIST_MIN = 20_000
 SHORTLIST_SHARE = 0.25
 FORMAT = 1
