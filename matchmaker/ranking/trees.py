@@ -59,14 +59,15 @@ _walk_compiled = _compile()
 # machine loses nothing. RANKING_THREADS=1 turns it off.
 THREADS = max(1, int(os.environ.get("RANKING_THREADS", "2")))
 PARALLEL_MIN = 40_000  # rows; below this a second thread costs more than it saves
-_pool: ThreadPoolExecutor | None = None
+_pool: tuple[int, ThreadPoolExecutor] | None = None
 
 
 def _executor() -> ThreadPoolExecutor:
     global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="ranking-trees")
-    return _pool
+    # Threads do not survive a fork: a worker forked from a process that had the pool makes its own.
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="ranking-trees"))
+    return _pool[1]
 
 
 class CompiledEnsemble:
