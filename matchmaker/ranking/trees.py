@@ -54,12 +54,22 @@ def _compile():
 
 _walk_compiled = _compile()
 
-# A large batch (an institution against the pool) is cut in halves walked by two threads: the loop
-# releases the GIL, and unlike OpenMP's spinning workers an idle thread here sleeps, so a busy
-# machine loses nothing. RANKING_THREADS=1 turns it off.
+# A large batch (an institution against the pool) is cut in halves walked by two threads when a core
+# is idle: the loop releases the GIL, so on a quiet machine the walk takes half the time. On a busy
+# one the second half waits for a core and the request ends later than on one thread (measured with
+# the load average at 4-5 on two cores), so the split is made only while the load average leaves a
+# core free. RANKING_THREADS=1 turns it off.
 THREADS = max(1, int(os.environ.get("RANKING_THREADS", "2")))
 PARALLEL_MIN = 40_000  # rows; below this a second thread costs more than it saves
 _pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _spare_cores() -> bool:
+    """Whether the last minute's load leaves a core free for a second thread."""
+    try:
+        return os.getloadavg()[0] <= (os.cpu_count() or 1) - 1 + 0.5
+    except OSError:  # no load average on this platform
+        return False
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -115,7 +125,7 @@ class CompiledEnsemble:
             return np.zeros(0)
         args = (self.starts, self.feature, self.threshold, self.left, self.right, self.leaf, self.value,
                 self.missing_left, self.baseline)
-        if THREADS == 1 or len(rows) < PARALLEL_MIN:
+        if THREADS == 1 or len(rows) < PARALLEL_MIN or not _spare_cores():
             return _walk_compiled(X, rows, *args)
         parts = np.array_split(rows, THREADS)
         futures = [_executor().submit(_walk_compiled, X, part, *args) for part in parts[1:]]

@@ -45,7 +45,12 @@ def test_missing_values_go_where_the_trees_learnt_to_send_them(hgb, pool_matrix)
 def test_two_threads_give_the_same_scores(hgb, pool_matrix, monkeypatch):
     monkeypatch.setattr(trees_module, "PARALLEL_MIN", 100)
     monkeypatch.setattr(trees_module, "THREADS", 2)
+    monkeypatch.setattr(trees_module, "_spare_cores", lambda: True)
+    calls = []
+    real = trees_module._walk_compiled
+    monkeypatch.setattr(trees_module, "_walk_compiled", lambda X, rows, *a: calls.append(len(rows)) or real(X, rows, *a))
     assert np.array_equal(hgb.compiled.predict(pool_matrix), hgb.estimator.predict(pool_matrix))
+    assert len(calls) == 2 and sum(calls) == len(pool_matrix)  # two halves, every row once
 
 
 def test_a_matrix_of_the_wrong_width_is_refused(hgb, pool_matrix):
