@@ -46,7 +46,8 @@ class Demand(Base):
     status: Mapped[DemandStatus] = mapped_column(CodeEnum(DemandStatus), default=DemandStatus.DRAFT, index=True)
     return_reason: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Indexed: the ranking's pool fingerprint reads max(updated_at) on every institution request.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     # First submission for review; null for imported history (its creation time stands in).
     submitted_at: Mapped[datetime | None]

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from models import Organization, OrgKind, db_session
 
 from .commands import evaluate_report, recommend_for_demands_report, recommend_for_institutions_report, train_and_save
-from .data import load_demands, load_history, load_products, load_training_set
+from .data import load_demands, load_history, load_pool, load_products, load_training_set
 from .model import MIN_QUERIES, NotEnoughHistory
 from .recommend import Ranker
 
@@ -119,7 +119,7 @@ def recommend_command(demand_refs, org_refs, top, as_json):
         out.update(part)
     if org_refs:
         part, scorer = recommend_for_institutions_report(ranker, list(dict.fromkeys(org_refs)),
-                                                         load_demands(published_only=True), products, top=top)
+                                                         load_pool(), products, top=top)
         out.update(part)
     _err(f"排序方式：{scorer}")
     if as_json:

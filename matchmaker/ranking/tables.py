@@ -107,6 +107,45 @@ class DemandTable:
     def __len__(self) -> int:
         return len(self.records)
 
+    def take(self, rows) -> DemandTable:
+        """A sub-table of the given rows, in their order."""
+        return _take(self, DemandTable, rows)
+
+    def concat(self, other: DemandTable) -> DemandTable:
+        """This table's rows followed by `other`'s (both encoded by the same feature set).
+
+        Every column is encoded row by row, so the result equals encoding the two record lists together:
+        a worker's pool takes in new and changed demands without re-encoding the others.
+        """
+        if other.owner is not self.owner:
+            raise ValueError("tables were encoded by different feature sets")
+        values = {}
+        for name in self.__dataclass_fields__:
+            a, b = getattr(self, name), getattr(other, name)
+            if name == "records":
+                values[name] = a + b
+            elif name == "owner":
+                values[name] = a
+            elif name == "text":
+                values[name] = sparse.csr_matrix(sparse.vstack([a, b], format="csr"), dtype=np.float64)
+            else:
+                values[name] = np.concatenate([a, b])
+        return DemandTable(**values)
+
+
+def _take(table, cls, rows):
+    rows = np.asarray(rows, dtype=np.int64)
+    values = {}
+    for name in table.__dataclass_fields__:
+        col = getattr(table, name)
+        if name == "records":
+            values[name] = [table.records[i] for i in rows]
+        elif name == "owner":
+            values[name] = col
+        else:
+            values[name] = col[rows]
+    return cls(**values)
+
 
 @dataclass
 class ProductTable:
@@ -142,17 +181,7 @@ class ProductTable:
 
     def take(self, rows: np.ndarray) -> ProductTable:
         """A sub-table of the given rows (used for one institution's products)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        values = {}
-        for name in self.__dataclass_fields__:
-            col = getattr(self, name)
-            if name == "records":
-                values[name] = [self.records[i] for i in rows]
-            elif name == "owner":
-                values[name] = col
-            else:
-                values[name] = col[rows]
-        return ProductTable(**values)
+        return _take(self, ProductTable, rows)
 
 
 def encode_demands(records: Sequence[DemandRecord], codebook: Codebook, vectorizer, owner) -> DemandTable:

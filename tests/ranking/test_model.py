@@ -134,11 +134,12 @@ def test_a_new_version_is_picked_up(world, trained, tmp_path):
 
 
 def test_the_shortlist_keeps_the_models_own_top(world, trained, monkeypatch):
-    """With more pairs than the shortlist, the per-kind linear proxy pre-selects and the model's top survives."""
+    """Without compiled trees, above SHORTLIST_MIN pairs the per-kind linear proxy pre-selects and the model's top survives."""
     from matchmaker.ranking import candidate_pairs
     from matchmaker.ranking import model as model_module
 
     monkeypatch.setattr(model_module, "SHORTLIST_MIN", 100)
+    monkeypatch.setattr(trained, "compiled", None)  # scikit-learn walks the trees: the shortlist is in use
     fs = trained.featureset
     d, p = fs.encode_demands(world.demands), fs.encode_products(world.products)
     history = fs.history(world.outcomes, world.demands)
