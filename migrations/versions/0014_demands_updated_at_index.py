@@ -1,7 +1,7 @@
 """demands.updated_at indexed: the ranking's pool fingerprint reads its maximum on every institution request
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0013
 Create Date: 2026-11-26 03:33:53.069183
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0014'
-down_revision = '0009'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
