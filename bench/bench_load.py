@@ -8,7 +8,8 @@ and is removed at the end, also when the run is interrupted.
 
 1. The demo world (`seed-demo --enterprises N`: organisations, projects, demands, products, offers),
    indexed, a ranking model trained when there is enough history.
-2. gunicorn as the README runs it: `--workers 2` (sync workers), 127.0.0.1.
+2. gunicorn with deploy/gunicorn.conf.py and `--workers 2` (sync workers), 127.0.0.1, behind a stand-in for nginx
+   (TRUSTED_PROXIES=1: each user's address in X-Forwarded-For).
 3. Mixed traffic of `--users` closed-loop users logged in through the login form, half institutions
    (bank, fund, guarantor: home, the pool, pool searches, a demand, recommendations, their offers,
    making an offer) and half enterprises (home, their demands and one demand with its
@@ -131,7 +132,8 @@ class Gunicorn:
         self.base = f"http://127.0.0.1:{self.port}"
         self.logfile = open(logdir / f"gunicorn-{name}.log", "w")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS), app],
+            [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(WORKERS), app],
             cwd=ROOT, env=env, stdout=self.logfile, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -604,7 +606,9 @@ def main() -> None:
         say(f"private PostgreSQL cluster in {cluster.dir} on port {cluster.port}")
         cluster.init()
         env = {**os.environ, "DATABASE_URL": cluster.url, "SECRET_KEY": "bench-load", "SEARCH_BACKEND": "embedded",
-               "SEARCH_INDEX_DIR": str(tmp / "search"), "MODEL_DIR": str(tmp / "models"), "RATELIMIT_ENABLED": "1"}
+               "SEARCH_INDEX_DIR": str(tmp / "search"), "MODEL_DIR": str(tmp / "models"), "RATELIMIT_ENABLED": "1",
+               # Stands in for nginx: each simulated user's address arrives in X-Forwarded-For.
+               "TRUSTED_PROXIES": "1"}
         env.pop("ELASTICSEARCH_URL", None)
         started = time.monotonic()
         flask(env, "db", "upgrade")
