@@ -19,8 +19,11 @@ Add one line to MATRIX below, keyed by the endpoint name (`blueprint.function`):
   otherwise (`| ADMIN_ONLY` for the pages of an organisation's administrators); a bank still waiting
   for review (`pending_bank`) is expected to get what a visitor gets and nothing more (CLOSED: login,
   403, 404 or PENDING, sent home to its review state), unless the case names it (`| PENDING_MAY`).
-API routes are called with the token of the role's organisation (institutions) or with none, and
-with the role's session cookie, which must not count.
+API routes are called with the token of the role's organisation (institutions' read/offers/deals, bureaus'
+read-only: API, API_BUREAUS, API_BOTH) or with none, and with the role's session cookie, which must not count.
+Sessions are signed in as if the password had just been entered, so pages behind `fresh_login_required`
+answer for real (a redirect to /reauth is never OK); a page that gets that decorator goes into SENSITIVE
+below, where a stale sign-in must be sent to /reauth.
 Every request runs in a transaction rolled back afterwards (tests/security/harness.py), so a POST
 that really acts does not change the world for the next one.
 
@@ -325,6 +328,8 @@ MATRIX: dict[str, Case | list[Case]] = {
         case(API_BOTH | {"bureau_b": HIDE}, ref="demand_a_published", names=A_UNREVEALED),
         case(own((), API_BOTH), ref="demand_a_draft"),
         case(own(("bank", "bureau_a", "city"), API_BOTH), ref="demand_a_revealed"),
+        # A district bureau's token reads its district only.
+        case(API_BOTH | {"bureau_a": HIDE}, ref="demand_b"),
     ],
     "api_v1.make_offer": [case(API, ref="demand_b", json=TERMS), case(own((), API), ref="demand_a_draft", json=TERMS)],
     "api_v1.offer_list": case(API),
