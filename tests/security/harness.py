@@ -7,6 +7,7 @@ it was for the next request, and one world serves the whole walk.
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ DENY = "403"           # wrong role
 HIDE = "404"           # outside the user's scope (or absent)
 REFUSED = "refused"    # a redirect carrying an error message: the rules refused the action, nothing changed
 PENDING = "pending"    # sent home to see its review state (an organisation not yet approved)
+REAUTH = "reauth"      # sent to /reauth to enter the password again (a sensitive page, a stale sign-in)
 CLOSED = "closed"      # expectation only: anything but getting through (login, 403, 404, pending)
 
 
@@ -67,13 +69,29 @@ class Isolation:
         self.engine.dispose()
 
 
-def client_for(app, user_id: str | None):
-    """A test client logged in as the user with flask-login id `user_id` (None: a visitor)."""
+def client_for(app, user_id: str | None, *, fresh: bool = True):
+    """A test client logged in as the user with flask-login id `user_id` (None: a visitor).
+
+    The session is signed in as tests/conftest.py `login_as` does: the password counts as just entered,
+    so pages behind `fresh_login_required` answer with what they are for, not with the /reauth redirect
+    (which would look like OK to `classify` and test nothing). `fresh=False`: signed in long enough ago
+    that sensitive pages ask for the password again, while the session itself is still valid.
+    """
+    from matchmaker.auth.sessions import AUTH_AT, LOGIN_AT, SEEN_AT
+    from matchmaker.extensions import login_manager
+
     client = app.test_client()
     if user_id is not None:
+        now = time.time()
+        stale = now - (app.config.get("SENSITIVE_REAUTH_MINUTES", 15) * 60 + 60)
         with client.session_transaction() as sess:
             sess["_user_id"] = user_id
             sess["_fresh"] = True
+            sess[LOGIN_AT] = now if fresh else stale
+            sess[SEEN_AT] = now
+            sess[AUTH_AT] = now if fresh else stale
+            with app.test_request_context(environ_base=client.environ_base):
+                sess["_id"] = login_manager._session_identifier_generator()
     return client
 
 
@@ -90,8 +108,12 @@ def classify(client, method: str, resp) -> str:
     if code == 401:
         return LOGIN
     if 300 <= code < 400 and code != 304:
-        if urlsplit(resp.headers.get("Location", "")).path == "/login":
+        path = urlsplit(resp.headers.get("Location", "")).path
+        if path == "/login":
             return LOGIN
+        if path == "/reauth":
+            # Never OK: the page was not reached (the matrix signs in fresh, so it should not happen there).
+            return REAUTH
         with client.session_transaction() as sess:
             categories = {category for category, _ in sess.get("_flashes", [])}
         if "danger" in categories:

@@ -19,8 +19,11 @@ Add one line to MATRIX below, keyed by the endpoint name (`blueprint.function`):
   otherwise (`| ADMIN_ONLY` for the pages of an organisation's administrators); a bank still waiting
   for review (`pending_bank`) is expected to get what a visitor gets and nothing more (CLOSED: login,
   403, 404 or PENDING, sent home to its review state), unless the case names it (`| PENDING_MAY`).
-API routes are called with the token of the role's organisation (institutions) or with none, and
-with the role's session cookie, which must not count.
+API routes are called with the token of the role's organisation (institutions' read/offers/deals, bureaus'
+read-only: API, API_BUREAUS, API_BOTH) or with none, and with the role's session cookie, which must not count.
+Sessions are signed in as if the password had just been entered, so pages behind `fresh_login_required`
+answer for real (a redirect to /reauth is never OK); a page that gets that decorator goes into SENSITIVE
+below, where a stale sign-in must be sent to /reauth.
 Every request runs in a transaction rolled back afterwards (tests/security/harness.py), so a POST
 that really acts does not change the world for the next one.
 
@@ -42,6 +45,7 @@ from tests.security.harness import (
     HIDE,
     LOGIN,
     OK,
+    REAUTH,
     REFUSED,
     Isolation,
     classify,
@@ -76,8 +80,11 @@ CITY_ONLY = _only(("city",))
 # Pages of an object of enterprise A (or in A's district): B, and B's bureau, do not know it exists.
 ENTERPRISE_A_OWN = ENTERPRISES | {"ent_b": HIDE}
 BUREAU_A_SCOPED = BUREAUS | {"bureau_b": HIDE}
-# /api/v1: institutions call with their token; everyone else has none and hears 401.
-API = _group(LOGIN, **{r: OK for r in INSTITUTION_ROLES})
+# /api/v1: institutions call with their token; bureaus with their read-only one, which the institutions'
+# endpoints refuse (403); everyone else has none and hears 401.
+API = _group(LOGIN, **{r: OK for r in INSTITUTION_ROLES}, **{r: DENY for r in BUREAU_ROLES})
+API_BUREAUS = _group(LOGIN, **{r: DENY for r in INSTITUTION_ROLES}, **{r: OK for r in BUREAU_ROLES})
+API_BOTH = _group(LOGIN, **{r: OK for r in (*INSTITUTION_ROLES, *BUREAU_ROLES)})
 HIDDEN_FROM_ALL = {r: HIDE for r in ROLES}
 # Pages an organisation waiting for review may use (its own account, its messages).
 PENDING_MAY = {W.PENDING: OK}
@@ -114,6 +121,9 @@ DEFAULT_ARGS = {"req_id": "request_a", "meeting_id": "meeting_a", "org_ref": "or
                 "notification_id": "notification_a", "search_id": "search_bank", "action": "=withdraw",
                 "filename": "=app/app.css"}
 
+# The export's period: the page's form reads start/end, the API from/to.
+EXPORT_PERIOD = {"start": "2026-01-01", "end": _today()}
+EXPORT_API_PERIOD = {"from": "2026-01-01", "to": _today()}
 TERMS = {"amount": 500, "rate": 4.1, "term_months": 36, "valid_until": "2099-12-31"}
 PRODUCT = {"kind": "loan", "name": "矩阵测试贷", "amount_min": 100, "amount_max": 1000, "term_min": 6, "term_max": 36,
            "rate_min": 3.5, "rate_max": 5.5, "collateral": ["none"]}
@@ -133,6 +143,7 @@ MATRIX: dict[str, Case | list[Case]] = {
     "auth.logout": case(_group(LOGIN)),  # everyone lands on the login page
     "auth.password": case(LOGGED_IN | PENDING_MAY),
     "auth.register": case(PUBLIC),
+    "auth.reauth": case(LOGGED_IN | PENDING_MAY),
     "home.index": case(PUBLIC),
     "static": case(PUBLIC),
     # --- the bureau's directory and reviews
@@ -141,6 +152,10 @@ MATRIX: dict[str, Case | list[Case]] = {
     "bureau.organization": [case(BUREAU_A_SCOPED, ref="org_ent_a"), case(BUREAUS | {"bureau_a": HIDE}, ref="org_ent_b"),
                             case(BUREAUS, ref="org_bank", method="GET")],
     "bureau.new_institution": case(CITY_ONLY),
+    "bureau.jobs": case(CITY_ONLY),
+    # --- the audit log (a district bureau's list is its district's)
+    "audit.index": [case(BUREAUS), case(BUREAUS, query={"object_type": "demand"})],
+    "audit.export": case(BUREAUS),
     # --- projects
     "projects.mine": case(ENTERPRISES),
     "projects.new": case(ENTERPRISES),
@@ -210,6 +225,11 @@ MATRIX: dict[str, Case | list[Case]] = {
         case(_group(HIDE, ent_a=OK, bank=OK, bureau_a=OK, city=OK), ref="offer_bid_a", names=A_UNREVEALED),
         case(_group(HIDE, ent_b=OK, bank=OK, bureau_b=OK, city=OK), ref="offer_request_b"),
         case(_group(HIDE, ent_a=OK, other_bank=OK, bureau_a=OK, city=OK), ref="offer_request_a"),
+    ],
+    "offers.revise": [
+        case(own(("bank",), INSTITUTIONS), ref="offer_bid_a", data=TERMS, names=A_UNREVEALED),
+        # An application is not a bid to revise: its institution is sent back to it with a message.
+        case(own(("other_bank",), INSTITUTIONS), ref="offer_request_a", data=TERMS),
     ],
     "offers.answer": case(own(("other_bank",), INSTITUTIONS), ref="offer_request_a", data=TERMS),
     "offers.act": [
@@ -292,25 +312,31 @@ MATRIX: dict[str, Case | list[Case]] = {
     "console.scorecard_admin": [case(BUREAUS, method="GET"),
                                 case(CITY_ONLY, method="POST", data={"action": "withdraw"})],
     "scorecard.public_scorecard": case(PUBLIC),
-    # --- API tokens and webhooks (institutions' administrators)
-    "api_tokens.index": case(INSTITUTIONS | ADMIN_ONLY),
-    "api_tokens.revoke": case(own(("bank",), INSTITUTIONS) | ADMIN_ONLY, ref="token_bank"),
+    # --- API tokens (institutions' and bureaus' administrators) and webhooks (institutions')
+    "api_tokens.index": case(_only((*INSTITUTION_ROLES, *BUREAU_ROLES)) | ADMIN_ONLY),
+    "api_tokens.revoke": [case(own(("bank",), _only((*INSTITUTION_ROLES, *BUREAU_ROLES))) | ADMIN_ONLY, ref="token_bank"),
+                          case(own(("bureau_a",), _only((*INSTITUTION_ROLES, *BUREAU_ROLES))) | ADMIN_ONLY,
+                               ref="token_bureau_a")],
     "api_tokens.webhook_index": case(INSTITUTIONS | ADMIN_ONLY),
     "api_tokens.webhook_disable": case(own(("bank",), INSTITUTIONS) | ADMIN_ONLY, ref="webhook_bank"),
     "api_tokens.webhook_replay": case(own(("bank",), INSTITUTIONS) | ADMIN_ONLY, ref="delivery_bank"),
     # --- /api/v1
     "api.docs": case(PUBLIC),
     "api-docs.openapi_json": case(PUBLIC),
-    "api_v1.pool": case(API, names=POOL_NAMES),
+    "api_v1.pool": case(API_BOTH, names=POOL_NAMES),
     "api_v1.demand": [
-        case(API, ref="demand_a_published", names=A_UNREVEALED),
-        case(own((), API), ref="demand_a_draft"),
-        case(own(("bank",), API), ref="demand_a_revealed"),
+        case(API_BOTH | {"bureau_b": HIDE}, ref="demand_a_published", names=A_UNREVEALED),
+        case(own((), API_BOTH), ref="demand_a_draft"),
+        case(own(("bank", "bureau_a", "city"), API_BOTH), ref="demand_a_revealed"),
+        # A district bureau's token reads its district only.
+        case(API_BOTH | {"bureau_a": HIDE}, ref="demand_b"),
     ],
     "api_v1.make_offer": [case(API, ref="demand_b", json=TERMS), case(own((), API), ref="demand_a_draft", json=TERMS)],
     "api_v1.offer_list": case(API),
     "api_v1.offer": [case(own(("bank",), API), ref="offer_bid_a", names=A_UNREVEALED),
                      case(own(("other_bank",), API), ref="offer_request_a")],
+    "api_v1.revise_offer": [case(own(("bank",), API), ref="offer_bid_a", json={"rate": 4.0, "conditions": "无需抵押"}),
+                            case(own(("other_bank",), API), ref="offer_request_a", json={"rate": 4.0})],
     "api_v1.answer": case(own(("other_bank",), API), ref="offer_request_a", json=TERMS),
     "api_v1.decline": case(own(("other_bank",), API), ref="offer_request_a", json={"reason": "不符合条件"}),
     "api_v1.withdraw": case(own(("bank",), API), ref="offer_bid_a", json={"reason": "撤回"}),
@@ -323,6 +349,54 @@ MATRIX: dict[str, Case | list[Case]] = {
     "api_v1.product_status": case(own(("bank",), API), ref="product_bank", json={"action": "pause"}),
     "api_v1.event_list": case(API),
     "api_v1.event_agenda": [case(own(("bank",), API), ref="event_a"), case(own(("other_bank",), API), ref="event_b")],
+    "api_v1.statistics": [case(API_BUREAUS), case(API_BUREAUS | {"bureau_a": HIDE}, query={"district": W.B_DISTRICT})],
+    "api_v1.exchange_export": [
+        case(API_BUREAUS, query=EXPORT_API_PERIOD | {"format": "jsonl"}),
+        case(API_BUREAUS | {"bureau_a": HIDE}, query=EXPORT_API_PERIOD | {"format": "xlsx", "district": W.B_DISTRICT}),
+    ],
+    # No file: refused at the field (422) once the token may import at all.
+    "api_v1.exchange_import": case(API),
+    # --- bulk exchange pages
+    "exchange.export_page": [
+        case(BUREAUS),
+        case(BUREAUS, query=EXPORT_PERIOD | {"format": "xlsx", "download": "1"}),
+        case(BUREAUS | {"bureau_a": HIDE}, query=EXPORT_PERIOD | {"district": W.B_DISTRICT, "download": "1"}),
+    ],
+    "exchange.import_page": case(INSTITUTIONS),
+    # --- attachments: the owner uploads while the object is open; those who may see the list get 403, others 404
+    "attachments.upload": [
+        case(_group(HIDE, ent_a=OK), owner_type="=demand", ref="demand_a_draft"),
+        case(_group(HIDE, ent_a=OK, bureau_a=DENY, city=DENY), owner_type="=demand", ref="demand_a_published"),
+        case(_group(HIDE, ent_a=OK, other_bank=DENY, bureau_a=DENY, city=DENY), owner_type="=demand",
+             ref="demand_a_applied"),
+        case(_group(HIDE, ent_a=OK, bank=DENY, bureau_a=DENY, city=DENY), owner_type="=demand",
+             ref="demand_a_revealed"),
+        case(_group(HIDE, ent_a=OK, bureau_a=DENY, city=DENY), owner_type="=tech_project", ref="project_a"),
+        case(_group(HIDE, bank=OK, ent_a=DENY, bureau_a=DENY, city=DENY), owner_type="=offer", ref="offer_bid_a"),
+        # Signed: no more documents; bank is sent back to the offer with a message.
+        case(_group(HIDE, bank=OK, ent_a=DENY, bureau_a=DENY, city=DENY), owner_type="=offer",
+             ref="offer_accepted_a"),
+        case(_group(HIDE), owner_type="=event", ref="event_a"),
+    ],
+    "attachments.download": [
+        case(_group(HIDE, ent_a=OK), attachment_id="att_demand_a_draft"),
+        # A demand's documents name the enterprise: institutions see them once the reveal rule lets them.
+        case(_group(HIDE, ent_a=OK, bureau_a=OK, city=OK), attachment_id="att_demand_a_published"),
+        case(_group(HIDE, ent_a=OK, other_bank=OK, bureau_a=OK, city=OK), attachment_id="att_demand_a_applied"),
+        case(_group(HIDE, ent_a=OK, bank=OK, bureau_a=OK, city=OK), attachment_id="att_demand_a_revealed"),
+        case(_group(HIDE, ent_a=OK, bank=OK, bureau_a=OK, city=OK), attachment_id="att_offer_bid_a"),
+        case(_group(HIDE, ent_a=OK, bureau_a=OK, city=OK), attachment_id="att_project_a"),
+        case(_group(HIDE), attachment_id="att_deleted"),
+    ],
+    "attachments.delete": [
+        case(_group(HIDE, ent_a=OK), attachment_id="att_demand_a_draft"),
+        # Published: what others have relied on stays; even A is refused.
+        case(_group(HIDE, ent_a=DENY, bureau_a=DENY, city=DENY), attachment_id="att_demand_a_published"),
+        case(_group(HIDE, ent_a=DENY, bank=DENY, bureau_a=DENY, city=DENY), attachment_id="att_demand_a_revealed"),
+        case(_group(HIDE, bank=OK, ent_a=DENY, bureau_a=DENY, city=DENY), attachment_id="att_offer_bid_a"),
+        case(_group(HIDE, ent_a=OK, bureau_a=DENY, city=DENY), attachment_id="att_project_a"),
+        case(_group(HIDE), attachment_id="att_deleted"),
+    ],
 }
 
 # Who may ever read an enterprise's name (a case narrows it with names=, e.g. on a demand not revealed): itself, the institutions it revealed itself to, its bureaus.
@@ -371,8 +445,9 @@ def _clean_database():
 def sec(app, tmp_path_factory):
     from tests.conftest import _clear_index, _clear_tables
 
-    saved = app.config.get("NOTICE_FILES_DIR")
+    saved = app.config.get("NOTICE_FILES_DIR"), app.config.get("ATTACHMENT_DIR")
     app.config["NOTICE_FILES_DIR"] = str(tmp_path_factory.mktemp("notice-files"))
+    app.config["ATTACHMENT_DIR"] = str(tmp_path_factory.mktemp("attachments"))
     with app.app_context():
         world = W.build()
         from matchmaker.search_cli import sync_now
@@ -381,7 +456,7 @@ def sec(app, tmp_path_factory):
     isolation = Isolation()
     yield app, world, isolation
     isolation.dispose()
-    app.config["NOTICE_FILES_DIR"] = saved
+    app.config["NOTICE_FILES_DIR"], app.config["ATTACHMENT_DIR"] = saved
     _clear_tables()
     _clear_index(app)
 
@@ -446,7 +521,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _text_of(resp) -> str:
     """What a person could read in the response: the page, the JSON, or the cells of an Excel download."""
-    if resp.mimetype in ("text/html", "application/json"):
+    if resp.mimetype in ("text/html", "application/json", "application/x-ndjson"):
         return resp.get_data(as_text=True)
     if resp.mimetype == XLSX:
         import io
@@ -480,3 +555,62 @@ def test_matrix(sec, endpoint):
         pytest.fail(f"{endpoint} is in MATRIX but not registered")
     problems = walk(app, world, isolation, endpoint)
     assert not problems, "\n".join(problems)
+
+
+# --- sensitive pages: a sign-in whose password is not fresh is sent to /reauth --------------------------
+
+# The pages behind `fresh_login_required` (matchmaker/auth/sessions.py). Listed, so that a page losing the
+# decorator fails here as surely as a new one without an entry.
+SENSITIVE = {
+    "accounts.new_member", "accounts.member_action", "auth.password", "api_tokens.index", "api_tokens.revoke",
+    "api_tokens.webhook_index", "api_tokens.webhook_disable", "api_tokens.webhook_replay", "audit.export",
+    "exchange.export_page", "projects.ledger_export", "console.monthly_report", "bureau.new_institution",
+}
+
+
+def _needs_fresh_login(view) -> bool:
+    import types
+
+    from matchmaker.auth import sessions
+
+    inner = next(c for c in sessions.fresh_login_required.__code__.co_consts
+                 if isinstance(c, types.CodeType) and c.co_name == "wrapped")
+    while view is not None:
+        if getattr(view, "__code__", None) is inner:
+            return True
+        view = getattr(view, "__wrapped__", None)
+    return False
+
+
+def test_sensitive_pages_are_the_listed_ones(app):
+    found = {e for e, view in app.view_functions.items() if _needs_fresh_login(view)}
+    assert found == SENSITIVE
+
+
+@pytest.mark.parametrize("endpoint", sorted(SENSITIVE))
+def test_stale_sign_in_is_sent_to_reauth(sec, endpoint):
+    """Signed in long enough ago: the sensitive page asks for the password again instead of answering."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from flask import url_for
+
+    app, world, isolation = sec
+    rule = _rules(app)[endpoint]
+    c = _cases(endpoint)[0]
+    role = next(r for r in ROLES if c.expect.get(r) == OK)
+    args = {a: _value(world, c.args.get(a) or DEFAULT_ARGS[a]) for a in rule.arguments}
+    with app.test_request_context():
+        url = url_for(endpoint, **args, **{k: _resolve(world, v) for k, v in (c.query or {}).items()})
+    for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        client = client_for(app, world.users[role], fresh=False)
+        data = {k: _resolve(world, v) for k, v in (c.data or {}).items()}
+        with isolation.rolled_back():
+            # The sign-in itself is still valid: an ordinary page answers.
+            assert client.get("/").status_code == 200
+            resp = client.open(url, method=method, data=data if method != "GET" else None,
+                               headers={"Referer": f"http://localhost{url}"})
+            assert classify(client, method, resp) == REAUTH, f"{method} {url} as {role}: {resp.status_code}"
+            location = urlsplit(resp.headers["Location"])
+            # Back to the page after the password (a GET), or to the page the form was on (a POST).
+            assert parse_qs(location.query)["next"] == [url], f"{method} {url}: {resp.headers['Location']}"
+            assert resp.mimetype != XLSX

@@ -73,17 +73,20 @@ class Spec:
     fields: tuple[str, ...] = ()        # for views that read request.form without a form class
     target: str | None = None           # the protected object a successful post may change
     stores: bool = True                 # the base alone is accepted (a redirect)
+    method: str = "POST"                # GET: a form read from the query string (the values go there)
 
 
 def _forms():
     from matchmaker.accounts.forms import MemberActionForm, MemberForm
     from matchmaker.api.forms import TokenForm, WebhookForm
-    from matchmaker.auth.forms import LoginForm, PasswordChangeForm, RegistrationForm
+    from matchmaker.attachments.forms import UploadForm
+    from matchmaker.auth.forms import LoginForm, PasswordChangeForm, ReauthForm, RegistrationForm
     from matchmaker.bureau.forms import InstitutionForm, ReviewForm
     from matchmaker.catalog.forms import ProductForm
     from matchmaker.demands.forms import ActionForm, BanksForm, BatchForm, BatchItemForm, DemandForm
     from matchmaker.events.forms import EventForm, OutcomeForm
     from matchmaker.events.forms import RegistrationForm as EventRegistrationForm
+    from matchmaker.exchange.forms import ExportForm, ImportForm
     from matchmaker.notices.forms import NoticeForm
     from matchmaker.notifications.views import EmailForm, SavedSearchForm
     from matchmaker.offers.forms import ApplyForm, DisburseForm, OfferForm, ReasonForm, SignForm
@@ -113,6 +116,8 @@ def _forms():
               "name": "赵经理", "username": "fuzz-user", "password": password, "confirm": password}),
         Spec("auth.password", "ent_a", PasswordChangeForm,
              {"old": factories.PASSWORD, "new": password, "confirm": password}, target="user_ent_a"),
+        # Not ent_a: its wrong passwords would count against user_ent_a, a protected row.
+        Spec("auth.reauth", "fund", ReauthForm, {"password": factories.PASSWORD}),
         Spec("accounts.new_member", "ent_a", MemberForm,
              {"name": "钱会计", "username": "fuzz-member", "phone": "13800000002", "role": "member",
               "password": password}),
@@ -161,6 +166,8 @@ def _forms():
              args={"demand_ref": "demand_b"}),
         Spec("offers.answer", "other_bank", OfferForm, offer | {"product": "@product_other_bank"},
              args={"ref": "offer_request_a"}, target="offer_request_a"),
+        Spec("offers.revise", "bank", OfferForm, {k: v for k, v in offer.items() if k != "product"},
+             args={"ref": "offer_bid_a"}, target="offer_bid_a"),
         Spec("offers.act", "other_bank", ReasonForm, {"reason": "不符合准入条件"},
              args={"ref": "offer_request_a", "action": "=decline"}, target="offer_request_a"),
         Spec("offers.apply", "ent_a", ApplyForm, {"demand": "@demand_a_published", "product": "@product_guarantor",
@@ -178,6 +185,14 @@ def _forms():
              args={"ref": "project_a"}),
         Spec("projects.major", "bureau_a", MajorForm, {"is_major": "0"}, args={"ref": "project_a"},
              target="project_a"),
+        # File fields posted as text (not multipart): refused at the field, never a server error.
+        Spec("attachments.upload", "ent_a", UploadForm, {"kind": "business_licence", "file": "licence.pdf"},
+             args={"owner_type": "=demand", "ref": "demand_a_draft"}, target="demand_a_draft", stores=False),
+        Spec("exchange.import_page", "bank", ImportForm, {"file": "outcomes.jsonl"}, stores=False),
+        # The export is a GET: hostile periods and districts in the query string, asking for the file.
+        Spec("exchange.export_page", "bureau_a", ExportForm,
+             {"start": "2026-01-01", "end": _today(), "district": W.A_DISTRICT, "format": "jsonl"},
+             query={"download": "1"}, stores=False, method="GET"),
         Spec("console.scorecard_admin", "city", None, {"start": "2026-01", "end": "2026-06"},
              fields=("start", "end", "action")),
     ]
@@ -281,8 +296,11 @@ def post_and_check(app, world, isolation, spec: Spec, values: dict, before: dict
     client = client_for(app, None if spec.role == "anonymous" else world.users[spec.role])
     url = _url(app, world, spec)
     with isolation.rolled_back():
-        resp = client.post(url, data=_encode(world, values), content_type="application/x-www-form-urlencoded")
-        _check_page(resp, f"POST {url} {values!r:.300}")
+        if spec.method == "GET":
+            resp = client.get(f"{url}{'&' if '?' in url else '?'}{_encode(world, values).decode()}")
+        else:
+            resp = client.post(url, data=_encode(world, values), content_type="application/x-www-form-urlencoded")
+        _check_page(resp, f"{spec.method} {url} {values!r:.300}")
         stored = 300 <= resp.status_code < 400
         if why is not None and not stored:
             why += [resp.status_code, *re.findall(r'(?:invalid-feedback|alert-danger)[^>]*>\s*([^<]+)', resp.text)]
@@ -309,8 +327,9 @@ def fuzz(app, tmp_path_factory):
     from matchmaker.search_cli import sync_now
     from tests.conftest import _clear_index, _clear_tables
 
-    saved = app.config.get("NOTICE_FILES_DIR")
+    saved = app.config.get("NOTICE_FILES_DIR"), app.config.get("ATTACHMENT_DIR")
     app.config["NOTICE_FILES_DIR"] = str(tmp_path_factory.mktemp("notice-files"))
+    app.config["ATTACHMENT_DIR"] = str(tmp_path_factory.mktemp("attachments"))
     with app.app_context():
         world = W.build()
         sync_now(app)
@@ -318,7 +337,7 @@ def fuzz(app, tmp_path_factory):
     isolation = Isolation()
     yield app, world, isolation, before
     isolation.dispose()
-    app.config["NOTICE_FILES_DIR"] = saved
+    app.config["NOTICE_FILES_DIR"], app.config["ATTACHMENT_DIR"] = saved
     _clear_tables()
     _clear_index(app)
 

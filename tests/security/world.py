@@ -8,6 +8,7 @@ wherever they exist, so its rows are in the states the pages really meet.
 
 `build()` returns a `SecurityWorld`: `users[role]` (the flask-login id of each role's user), `usernames[role]`,
 `tokens[role]` (an API secret for roles that can hold one) and `obj[name]` (a ref or an integer id).
+Attachments are written to ATTACHMENT_DIR: the caller points it at a temporary folder first.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from matchmaker.api import tokens, webhooks
+from matchmaker.attachments import content as attachment_content
+from matchmaker.attachments import services as attachments
 from matchmaker.console import scorecard
 from matchmaker.console import services as console
 from matchmaker.demands import services as demands
@@ -29,6 +32,7 @@ from matchmaker.offers import services as offers
 from matchmaker.projects import services as projects
 from models import (
     DeliveryStatus,
+    Demand,
     Event,
     EventKind,
     EventRegistration,
@@ -36,13 +40,16 @@ from models import (
     Meeting,
     MeetingRequest,
     Notification,
+    Offer,
     OrgKind,
     RegistrationStatus,
     RequestStatus,
+    TechProject,
     WebhookDelivery,
     db_session,
 )
 from tests import factories
+from tests.attachments import files
 
 # Every role the matrix walks, in the order its table columns are printed.
 ROLES = ("anonymous", "ent_a", "ent_b", "bank", "other_bank", "fund", "guarantor", "bureau_a", "bureau_b", "city")
@@ -52,6 +59,8 @@ MEMBER = "bank_member"
 PENDING = "pending_bank"
 # Roles whose organisation may hold API tokens (institutions); the others call the API without one.
 TOKEN_ROLES = ("bank", "other_bank", "fund", "guarantor")
+# Bureaus hold read-only tokens (their district, or the city, and the statistics).
+BUREAU_TOKEN_ROLES = ("bureau_a", "bureau_b", "city")
 A_DISTRICT, B_DISTRICT = "滕州市", "薛城区"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -230,7 +239,28 @@ def build() -> SecurityWorld:
                                    status=DeliveryStatus.FAILED, attempts=7)
         db_session.add(delivery)
         o[f"webhook_{role}"], o[f"delivery_{role}"] = ep.ref, delivery.ref
+    for role in BUREAU_TOKEN_ROLES:
+        token, secret = tokens.create_token(u[role], f"{role}统计", ["read"])
+        w.tokens[role] = secret
+        o[f"token_{role}"] = token.ref
     db_session.commit()
+
+    # Attachments, uploaded by their owners: on A's demands (draft; published, identity not revealed; applied to
+    # other bank; matched with bank), on bank's bid, on A's project, and one A deleted.
+    def attach(actor, obj, kind: str, name: str) -> int:
+        up = attachment_content.Upload(f"{name}.pdf", files.pdf(name))
+        return attachments.upload(actor, obj, kind=kind, up=up).id
+
+    def get(model, ref):
+        return db_session.scalar(sa.select(model).where(model.ref == ref))
+
+    for name in ("demand_a_draft", "demand_a_published", "demand_a_applied", "demand_a_revealed"):
+        o[f"att_{name}"] = attach(ent_a, get(Demand, o[name]), "business_licence", name)
+    o["att_offer_bid_a"] = attach(bank, get(Offer, o["offer_bid_a"]), "credit_plan", "offer_bid_a")
+    o["att_project_a"] = attach(ent_a, get(TechProject, o["project_a"]), "feasibility_study", "project_a")
+    gone = attach(ent_a, get(Demand, o["demand_a_draft"]), "other", "deleted")
+    attachments.delete(ent_a, *attachments.visible(ent_a, gone))
+    o["att_deleted"] = gone
 
     # The city bureau published the scorecard, so the public page exists.
     scorecard.publish(u["city"], console.scope_for(u["city"]))
