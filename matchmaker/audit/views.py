@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from matchmaker.audit import services
 from matchmaker.auth.sessions import fresh_login_required
+from matchmaker.pagination import page_arg
 from matchmaker.permissions import role_required
 from models import OrgKind
 
@@ -16,7 +17,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 @role_required(OrgKind.BUREAU)
 def index():
     filters = services.AuditFilters.from_args(request.args)
-    number = max(request.args.get("page", 1, type=int), 1)
+    number = page_arg()
     rows, total = services.page(current_user, filters, number)
     return render_template("audit/index.html", rows=rows, total=total, page=number, per_page=services.PER_PAGE,
                            filters=filters, object_types=services.OBJECT_TYPE_LABELS, actions=services.actions(),

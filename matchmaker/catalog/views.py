@@ -13,6 +13,7 @@ from matchmaker.catalog.forms import ProductForm
 from matchmaker.catalog.records import response_record
 from matchmaker.catalog.services import ProductError, ProductFilters
 from matchmaker.extensions import search_limit
+from matchmaker.pagination import page_arg
 from matchmaker.permissions import can_edit, get_visible_or_404, role_required
 from models import OrgKind, Product, db_session
 from search.documents import ANY
@@ -51,7 +52,7 @@ def index():
     filters = ProductFilters.from_args(request.args, _city())
     if filters.org_kind:
         # The index does not know the institution's kind: that one filter is answered by the database.
-        page = max(request.args.get("page", 1, type=int), 1)
+        page = page_arg()
         rows, total = services.browse(filters, page=page, per_page=PER_PAGE)
         listing = search_pages.Listing(rows, total, page, PER_PAGE, text=filters.q or "",
                                        sort=request.args.get("sort") or "relevance")

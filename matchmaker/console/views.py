@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.console import report, scorecard, service, services
+from matchmaker.pagination import page_arg
 from matchmaker.permissions import role_required
 from models import OrgKind
 
@@ -45,7 +46,7 @@ def drill():
         abort(400)
     d = services.Drill(metric=request.args.get("metric", ""), month=request.args.get("month") or None,
                        dim=request.args.get("dim") or None, value=request.args.get("value"))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     try:
         rows, total = services.drill_page(scope, d, page)
     except LookupError:

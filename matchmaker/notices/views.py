@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from matchmaker.notices import services
 from matchmaker.notices.forms import NoticeForm
+from matchmaker.pagination import page_arg
 from matchmaker.permissions import role_required
 from models import Notice, NoticeAttachment, NoticeKind, OrgKind, db_session
 
@@ -23,7 +24,7 @@ def _visible_or_404(ref: str) -> Notice:
 @bp.route("/")
 def index():
     kind = request.args.get("kind") or None
-    number = max(request.args.get("page", 1, type=int), 1)
+    number = page_arg()
     rows, total = services.page(current_user, kind, number)
     is_bureau = current_user.is_authenticated and current_user.org.kind == OrgKind.BUREAU \
         and current_user.org.is_approved

@@ -9,6 +9,7 @@ from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from matchmaker.forms import REQUIRED, cluster_choices, code_options, district_choices, strip
 from matchmaker.notifications import saved_searches, services
+from matchmaker.pagination import page_arg
 from matchmaker.permissions import role_required
 from models import OrgKind, SavedSearch, db_session
 from models.products import COLLATERAL_CODES, PURPOSE_CODES
@@ -26,7 +27,7 @@ class EmailForm(FlaskForm):
 @bp.route("/inbox", methods=["GET", "POST"])
 @login_required
 def inbox():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     unread_only = request.args.get("unread") == "1"
     email_form = EmailForm(data={"email": current_user.email} if request.method == "GET" else None)
     if email_form.validate_on_submit():

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from matchmaker.auth.sessions import fresh_login_required
 from matchmaker.demands.subsidy import equipment_subsidy
+from matchmaker.pagination import page_arg
 from matchmaker.permissions import can_edit, get_visible_or_404, role_required
 from matchmaker.projects import ledger, services
 from matchmaker.projects.forms import FollowUpForm, MajorForm, ProgressForm, ProjectForm
@@ -102,7 +103,7 @@ def major(ref):
 @role_required(OrgKind.BUREAU)
 def ledger_page():
     filters = services.LedgerFilters.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     rows, total = services.ledger_page(current_user, filters, page)
     return render_template(
         "projects/ledger.html", rows=rows, total=total, page=page, per_page=30, filters=filters,

@@ -612,3 +612,14 @@ def test_filters_out_of_range_get_a_page(fuzz):
         assert resp.status_code == 200 and "<script>" not in resp.text
         resp = client_for(app, world.users["bank"]).get("/demands/pool?amount_min=1e20&term_max=99999999999999999999")
         assert resp.status_code == 200
+
+
+@pytest.mark.parametrize("role, path", [("anonymous", "/notices/"), ("anonymous", "/products/"), ("ent_a", "/inbox"),
+                                        ("city", "/projects/ledger"), ("city", "/audit/")])
+def test_a_page_number_beyond_any_integer_gets_a_page(fuzz, role, path):
+    """page=99999999999999999999 overflowed SQLite's OFFSET (found by the query-string fuzzing)."""
+    app, world, isolation, _before = fuzz
+    with isolation.rolled_back():
+        client = client_for(app, None if role == "anonymous" else world.users[role])
+        resp = client.get(f"{path}?page=99999999999999999999")
+        assert resp.status_code == 200, (path, resp.status_code)
