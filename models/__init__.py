@@ -2,6 +2,7 @@
 from models.api_tokens import ApiToken, IdempotencyKey
 from models.audit import AuditEntry, record
 from models.codes import Collateral, DemandStatus, FinancingType, OrgKind, OrgStatus, Purpose, Size, UserRole, label
+from models.console import ConsoleSummary
 from models.db import Base, db_session, get_engine, init_engine
 from models.demands import Demand, DemandDisclosure, DemandHistory, DemandIntendedBank, PushBatch, PushBatchItem
 from models.events import (
@@ -38,4 +39,5 @@ __all__ = [
     "SearchOutbox", "OutboxOp", "enqueue",
     "Offer", "OfferOrigin", "OfferStatus", "ACTIVE_STATUSES", "Deal", "Disbursement",
     "Notice", "NoticeAttachment", "NoticeKind",
+    "ConsoleSummary",
 ]

@@ -478,30 +478,53 @@ def _by_source(keys) -> dict[str, list[Metric]]:
     return out
 
 
-def totals(scope: Scope, keys=None) -> dict[str, Decimal | int]:
-    """Each metric over the whole period and scope: one query per source."""
+def _summarized(src_key: str, raw: bool) -> bool:
+    from matchmaker.console.summary import SUMMARIZED
+
+    return not raw and src_key in SUMMARIZED
+
+
+def _summary():
+    from matchmaker.console import summary
+
+    return summary
+
+
+def totals(scope: Scope, keys=None, raw: bool = False) -> dict[str, Decimal | int]:
+    """Each metric over the whole period and scope: one query per source.
+
+    The demand and offer sources are read from the monthly summary table; `raw` counts their rows
+    instead (the summary's own check).
+    """
     out = {}
     for src_key, metrics in _by_source(keys or METRIC_BY_KEY).items():
         src = SOURCES[src_key]
-        row = db_session.execute(src.scoped(scope, metrics=metrics).add_columns(*[m.expr() for m in metrics])).one()
+        if _summarized(src_key, raw):
+            row = _summary().figures(scope, src_key, metrics)[None]
+        else:
+            row = db_session.execute(src.scoped(scope, metrics=metrics)
+                                     .add_columns(*[m.expr() for m in metrics])).one()
         out.update({m.key: _num(v, m) for m, v in zip(metrics, row, strict=True)})
     return out
 
 
-def trends(scope: Scope, keys=None) -> dict[str, list]:
+def trends(scope: Scope, keys=None, raw: bool = False) -> dict[str, list]:
     """Each metric per month of the period (months with nothing are zero): GROUP BY the month bucket."""
     out = {}
     for src_key, metrics in _by_source(keys or METRIC_BY_KEY).items():
         src = SOURCES[src_key]
-        bucket = src.month_bucket(scope).label("month")
-        q = src.scoped(scope, metrics=metrics).add_columns(bucket, *[m.expr() for m in metrics]).group_by(bucket)
-        found = {row[0]: row[1:] for row in db_session.execute(q)}
+        if _summarized(src_key, raw):
+            found = _summary().figures(scope, src_key, metrics, by="month")
+        else:
+            bucket = src.month_bucket(scope).label("month")
+            q = src.scoped(scope, metrics=metrics).add_columns(bucket, *[m.expr() for m in metrics]).group_by(bucket)
+            found = {row[0]: row[1:] for row in db_session.execute(q)}
         for i, m in enumerate(metrics):
             out[m.key] = [_num(found[lab][i], m) if lab in found else _num(None, m) for lab in scope.labels]
     return out
 
 
-def breakdown(scope: Scope, dim_key: str, keys) -> list[dict]:
+def breakdown(scope: Scope, dim_key: str, keys, raw: bool = False) -> list[dict]:
     """Metrics per value of a dimension: rows {value, label, figures}, known values first, then others."""
     dim = DIMENSIONS[dim_key]
     figures: dict[str | None, dict] = {}
@@ -509,7 +532,10 @@ def breakdown(scope: Scope, dim_key: str, keys) -> list[dict]:
         src = SOURCES[src_key]
         if dim_key not in src.dims:
             continue
-        if dim.has is None:
+        if _summarized(src_key, raw):
+            by = ("district", "") if dim_key == "district" else ("value", dim_key)
+            rows = list(_summary().figures(scope, src_key, metrics, by=by[0], dim=by[1]).items())
+        elif dim.has is None:
             rows = [(r[0], r[1:]) for r in _grouped(src, src.scoped(scope, metrics=metrics), dim, [m.expr() for m in metrics])]
         else:
             # A list column: one filtered aggregate per code, all in one query.
@@ -709,7 +735,7 @@ FUNNEL = (("published", "发布需求", "demands_published", "demands_published"
           ("disbursed", "放款", "disbursements", "deal_disbursed_amount"))
 
 
-def funnel(scope: Scope) -> list[dict]:
+def funnel(scope: Scope, raw: bool = False) -> list[dict]:
     """Demands published → offered → accepted → signed → disbursed in the period, with each step's rate.
 
     A stage counts the demands with such an event in the period (not a cohort of the period's
@@ -717,7 +743,11 @@ def funnel(scope: Scope) -> list[dict]:
     """
     out, before = [], None
     for key, title, src_key, metric in FUNNEL:
-        n = db_session.scalar(SOURCES[src_key].scoped(scope).add_columns(sa.func.count(sa.distinct(Demand.id)))) or 0
+        if _summarized(src_key, raw):
+            n = _summary().funnel_demands(scope, src_key)
+        else:
+            n = db_session.scalar(SOURCES[src_key].scoped(scope)
+                                  .add_columns(sa.func.count(sa.distinct(Demand.id)))) or 0
         pct = (Decimal(n) * 100 / Decimal(before)).quantize(Decimal("0.1")) if before else None
         out.append({"key": key, "title": title, "demands": n, "percent": pct, "metric": metric})
         before = n
@@ -727,20 +757,20 @@ def funnel(scope: Scope) -> list[dict]:
 # --- the whole page ---------------------------------------------------------------------------------
 
 
-def console(scope: Scope) -> dict:
-    """Everything the console page and the monthly report show, for one scope."""
-    total = totals(scope)
+def console(scope: Scope, raw: bool = False) -> dict:
+    """Everything the console page and the monthly report show, for one scope (`raw`: see `totals`)."""
+    total = totals(scope, raw=raw)
     return {
         "scope": scope,
         "totals": total,
-        "trends": trends(scope, TREND_KEYS),
+        "trends": trends(scope, TREND_KEYS, raw=raw),
         "shares": shares(total),
         "breakdowns": [{"dim": d, "title": DIMENSIONS[d].title, "metrics": list(keys),
-                        "rows": breakdown(scope, d, keys)}
+                        "rows": breakdown(scope, d, keys, raw=raw)}
                        for d, keys in BREAKDOWNS if not (scope.district and d == "district")],
         "ledger": ledger_summary(scope),
         "events": event_outcomes(scope),
-        "funnel": funnel(scope),
+        "funnel": funnel(scope, raw=raw),
         "is_empty": not any(total.values()),
     }
 
