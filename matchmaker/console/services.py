@@ -551,7 +551,13 @@ def breakdown(scope: Scope, dim_key: str, keys, raw: bool = False) -> list[dict]
     if None in figures:
         order.append(None)
     present = [k for k in keys if dim_key in SOURCES[METRIC_BY_KEY[k].source].dims]
-    return [{"value": v, "label": dimension_label(dim_key, v),
+    names = {}
+    if dim_key == "institution":
+        # The institutions' names in one query rather than one per bar.
+        ids = [int(v) for v in order if v is not None and str(v).isdigit()]
+        names = {str(i): n for i, n in db_session.execute(
+            sa.select(Organization.id, Organization.name).where(Organization.id.in_(ids)))} if ids else {}
+    return [{"value": v, "label": names.get(v) or dimension_label(dim_key, v),
              "figures": {k: figures.get(v, {}).get(k, _num(None, METRIC_BY_KEY[k])) for k in present}}
             for v in order]
 
@@ -640,7 +646,11 @@ PROGRESS_BANDS = (("0-29", "30%以下", 0, 29), ("30-69", "30%–69%", 30, 69), 
                   ("100", "已完成", 100, 100))
 
 
-def _open_problem():
+# The demands whose interest subsidy the ledger estimates: live, not withdrawn, expired or closed.
+LIVE_DEMAND_STATUSES = (DemandStatus.PUBLISHED, DemandStatus.MATCHED, DemandStatus.SIGNED, DemandStatus.FUNDED)
+
+
+def open_problem():
     return sa.exists().where(ProgressUpdate.project_id == TechProject.id, ProgressUpdate.problems.is_not(None),
                              ProgressUpdate.is_resolved.is_(False))
 
@@ -649,12 +659,12 @@ def _money(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.0001"))
 
 
-def ledger_summary(scope: Scope) -> dict:
-    """The project ledger as it stands now (not limited to the period): totals, bands, problems, subsidies."""
-    policy = current_app.extensions["city"].policy
+def _ledger_raw(scope: Scope, policy: dict):
+    """(projects, total investment, equipment investment, open problems, equipment subsidy, *bands),
+    the interest subsidy, and {dimension: {value: (projects, investment, open problems)}}, counted raw."""
     src = SOURCES["projects"]
     base = src.scoped(scope, period=False)
-    problem = _open_problem()
+    problem = open_problem()
     band_cols = [sa.func.count(sa.case((TechProject.progress.between(lo, hi), 1))) for _k, _t, lo, hi in PROGRESS_BANDS]
     row = db_session.execute(base.add_columns(
         sa.func.count(TechProject.id), sa.func.sum(TechProject.total_investment),
@@ -665,15 +675,35 @@ def ledger_summary(scope: Scope) -> dict:
     )).one()
     interest = db_session.scalar(SOURCES["demands_published"].scoped(scope, period=False).add_columns(
         sa.func.sum(interest_subsidy_sql(Demand.amount, Demand.max_rate, Demand.term_months, Demand.purpose, policy))
-    ).where(Demand.status.in_([DemandStatus.PUBLISHED, DemandStatus.MATCHED, DemandStatus.SIGNED,
-                               DemandStatus.FUNDED])))
+    ).where(Demand.status.in_(LIVE_DEMAND_STATUSES)))
+    found = {dim_key: {r[0]: r[1:] for r in _grouped(src, base, DIMENSIONS[dim_key], [
+        sa.func.count(TechProject.id), sa.func.sum(TechProject.total_investment),
+        sa.func.count(sa.case((problem, 1)))])} for dim_key in ("district", "cluster")}
+    return tuple(row), interest, found
+
+
+def _ledger_summarized(scope: Scope):
+    """The same figures as `_ledger_raw`, from the summary table's ledger lines."""
+    sums = _summary().sums
+    projects = sums(scope, "ledger_projects", 4)[None]
+    row = (int(projects[0] or 0), *projects[1:3], int(projects[3] or 0),
+           sums(scope, "ledger_equipment", 1)[None][0], *(int(n or 0) for n in sums(scope, "ledger_bands", 4)[None]))
+    interest = sums(scope, "ledger_interest", 1)[None][0]
+    found = {dim_key: {v: (int(n), inv, int(p)) for v, (n, inv, _eq, p) in
+                       sums(scope, "ledger_projects", 4, by=by, dim=dim).items()}
+             for dim_key, by, dim in (("district", "district", ""), ("cluster", "value", "cluster"))}
+    return row, interest, found
+
+
+def ledger_summary(scope: Scope, raw: bool = False) -> dict:
+    """The project ledger as it stands now (not limited to the period): totals, bands, problems, subsidies."""
+    policy = current_app.extensions["city"].policy
+    row, interest, found_by = _ledger_raw(scope, policy) if raw else _ledger_summarized(scope)
     budget = Decimal(str(policy.get("subsidy_budget", 0)))
     equipment, interest = _money(row[4]), _money(interest)
     by = {}
     for dim_key in ("district", "cluster"):
-        found = {r[0]: r[1:] for r in _grouped(src, base, DIMENSIONS[dim_key], [
-            sa.func.count(TechProject.id), sa.func.sum(TechProject.total_investment),
-            sa.func.count(sa.case((problem, 1)))])}
+        found = found_by[dim_key]
         order = [v for v in DIMENSIONS[dim_key].values() if v in found or not scope.district or dim_key != "district"]
         order += [v for v in found if v not in order]
         by[dim_key] = [{"value": v, "label": dimension_label(dim_key, v), "projects": found.get(v, (0,))[0],
@@ -694,8 +724,18 @@ def ledger_summary(scope: Scope) -> dict:
 # --- event outcomes per event and per institution ------------------------------------------------------
 
 
-def event_outcomes(scope: Scope) -> list[dict]:
+def event_outcomes(scope: Scope, raw: bool = False) -> list[dict]:
     """Held events of the period with their meetings' outcomes (scoped by the enterprise's district)."""
+    if not raw:
+        summary = _summary()
+        found = summary.sums(scope, "meetings", 4, by="value", dim=summary.EVENT_DIM)
+        events = db_session.execute(
+            sa.select(Event.id, Event.ref, Event.title, Event.date, Event.district)
+            .where(Event.id.in_([int(v) for v in found])).order_by(Event.date, Event.id)).all() if found else []
+        return [{"ref": e.ref, "title": e.title, "date": e.date, "district": e.district or "全市",
+                 "meetings_held": int(found[str(e.id)][0]), "intent_amount": _money(found[str(e.id)][1]),
+                 "signed_amount": _money(found[str(e.id)][2]), "disbursed_amount": _money(found[str(e.id)][3])}
+                for e in events]
     src = SOURCES["meetings"]
     q = src.scoped(scope).add_columns(
         Event.ref, Event.title, Event.date, Event.district,
@@ -768,8 +808,8 @@ def console(scope: Scope, raw: bool = False) -> dict:
         "breakdowns": [{"dim": d, "title": DIMENSIONS[d].title, "metrics": list(keys),
                         "rows": breakdown(scope, d, keys, raw=raw)}
                        for d, keys in BREAKDOWNS if not (scope.district and d == "district")],
-        "ledger": ledger_summary(scope),
-        "events": event_outcomes(scope),
+        "ledger": ledger_summary(scope, raw=raw),
+        "events": event_outcomes(scope, raw=raw),
         "funnel": funnel(scope, raw=raw),
         "is_empty": not any(total.values()),
     }

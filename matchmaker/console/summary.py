@@ -26,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from matchmaker.console import services
+from matchmaker.demands.subsidy import equipment_subsidy_sql, interest_subsidy_sql
 from models import (
     ConsoleSummary,
     Deal,
@@ -35,18 +36,24 @@ from models import (
     Meeting,
     Offer,
     Organization,
+    ProgressUpdate,
     TechProject,
     db_session,
 )
 
 # The sources kept in the summary: all but the events, a few hundred rows with a district of their own.
 SUMMARIZED = ("demands_posted", "demands_published", "projects", "meetings") + services.OFFER_SOURCES
-ALL = frozenset(SUMMARIZED)
-_DEMAND_SIDE = frozenset(("demands_posted", "demands_published") + services.OFFER_SOURCES)
+# The project ledger as it stands (month ''): projects and investment, progress bands, the equipment
+# subsidy, the interest subsidy of the live demands. Figures of the city's policy: rebuild after changing it.
+LEDGER = ("ledger_projects", "ledger_bands", "ledger_equipment", "ledger_interest")
+ALL = frozenset(SUMMARIZED + LEDGER)
+_DEMAND_SIDE = frozenset(("demands_posted", "demands_published", "ledger_interest") + services.OFFER_SOURCES)
+_PROJECT_SIDE = frozenset(("projects", "ledger_projects", "ledger_bands", "ledger_equipment"))
 # Which sources a change of each kind of row can move.
 _TOUCHES = {Organization: ALL, Demand: _DEMAND_SIDE, Offer: frozenset(services.OFFER_SOURCES),
             Deal: frozenset(("deals", "disbursements")), Disbursement: frozenset(("disbursements",)),
-            TechProject: frozenset(("projects",)), Meeting: frozenset(("meetings",)),
+            TechProject: _PROJECT_SIDE, ProgressUpdate: frozenset(("ledger_projects",)),
+            Meeting: frozenset(("meetings",)),
             Event: frozenset(("meetings",))}
 # An enterprise's attributes that place its figures.
 _ORG_FIELDS = ("district", "industry", "size")
@@ -54,6 +61,7 @@ _ORG_FIELDS = ("district", "industry", "size")
 COLUMNS = ("records", "m1", "m2", "m3", "m4")
 # The funnel's stages (distinct demands in a period) are kept as lines of this pseudo-breakdown.
 FUNNEL_DIM = "funnel"
+EVENT_DIM = "event"
 FUNNEL_SOURCES = tuple(stage[2] for stage in services.FUNNEL)
 _KEY = ("source", "dim", "month", "district", "value")
 _CHECKED_OUT = "console_summary_before"
@@ -100,8 +108,65 @@ def _local(src: services.Source, at) -> date:
     return at.replace(tzinfo=UTC).astimezone(zone).date()
 
 
+def _lines(key: str, joined: sa.Select, month, district, figures):
+    """A function giving the select of one breakdown's lines (or the totals' lines, `dim` '')."""
+
+    def lines(dim: str, value, where=None) -> sa.Select:
+        q = joined if where is None else joined.where(where)
+        # PostgreSQL refuses a constant in GROUP BY: a fixed value (a str) is not grouped.
+        if isinstance(value, str):
+            groups, value = [district], _const(value)
+        else:
+            groups = [district, value.label("value")]
+        if not isinstance(month, str):
+            groups.append(month)
+        return q.add_columns(_const(key).label("source"), _const(dim).label("dim"),
+                             (_const(month) if isinstance(month, str) else month).label("month"), district,
+                             value.label("value"), *figures).group_by(*groups)
+
+    return lines
+
+
+def _pad(figures: list) -> list:
+    return [sa.func.count().label("records")] + [f.label(f"m{i + 1}") for i, f in enumerate(figures)] \
+        + [sa.literal_column("0").label(c) for c in COLUMNS[len(figures) + 1:]]
+
+
+def _ledger_selects(key: str, org_ids=None) -> list[sa.Select]:
+    """The ledger's lines: by district (dim '') and, for the projects, by cluster."""
+    policy = current_app.extensions["city"].policy
+    if key == "ledger_interest":
+        base = sa.select().select_from(Demand).where(
+            Demand.published_at.is_not(None), Demand.status.in_(services.LIVE_DEMAND_STATUSES))
+        org = Demand.org_id
+        figures = [sa.func.sum(interest_subsidy_sql(Demand.amount, Demand.max_rate, Demand.term_months,
+                                                    Demand.purpose, policy))]
+    else:
+        base, org = sa.select().select_from(TechProject), TechProject.org_id
+        figures = {
+            "ledger_projects": lambda: [sa.func.count(TechProject.id), sa.func.sum(TechProject.total_investment),
+                                        sa.func.sum(TechProject.equipment_investment),
+                                        sa.func.count(sa.case((services.open_problem(), 1)))],
+            "ledger_bands": lambda: [sa.func.count(sa.case((TechProject.progress.between(lo, hi), 1)))
+                                     for _k, _t, lo, hi in services.PROGRESS_BANDS],
+            "ledger_equipment": lambda: [sa.func.sum(equipment_subsidy_sql(
+                TechProject.equipment_investment, TechProject.category, policy))],
+        }[key]()
+    if org_ids is not None:
+        base = base.where(org.in_(org_ids))
+    joined = base.join(Organization, Organization.id == org)
+    district = _text(Organization.district).label("district")
+    lines = _lines(key, joined, "", district, _pad(figures))
+    out = [lines("", "")]
+    if key == "ledger_projects":
+        out.append(lines("cluster", _text(Organization.industry)))
+    return out
+
+
 def _selects(key: str, org_ids=None) -> list[sa.Select]:
     """The selects giving the lines (key columns, then COLUMNS) of one source, optionally for some enterprises."""
+    if key in LEDGER:
+        return _ledger_selects(key, org_ids)
     src = services.SOURCES[key]
     metrics = _metrics(key)
     base = src.base(metrics)
@@ -113,28 +178,24 @@ def _selects(key: str, org_ids=None) -> list[sa.Select]:
     scope = services.Scope(None, tuple(_months(_local(src, lo), _local(src, hi))))
     # Labelled once and grouped by the same labels: PostgreSQL must see one expression, not two copies.
     month = src.month_bucket(scope).label("month")
-    figures = [sa.func.count().label("records")]
-    figures += [m.expr().label(f"m{i + 1}") for i, m in enumerate(metrics)]
-    figures += [sa.literal_column("0").label(c) for c in COLUMNS[len(figures):]]
+    figures = _pad([m.expr() for m in metrics])
     joined = base.join(Organization, Organization.id == src.org())
     district = _text(Organization.district).label("district")
+    lines = _lines(key, joined, month, district, figures)
 
-    def lines(dim: str, value, where=None) -> sa.Select:
-        q = joined if where is None else joined.where(where)
-        value = value.label("value")
-        return q.add_columns(_const(key).label("source"), _const(dim).label("dim"), month, district, value,
-                             *figures).group_by(month, district, value)
-
-    out = [lines("", _const(""))]
+    out = [lines("", "")]
     for dim_key in src.dims:
         dim = services.DIMENSIONS[dim_key]
         if dim_key == "district":
             continue
         if dim.has is not None:
-            out += [lines(dim_key, _const(code), dim.has(src, code)) for code in dim.values()]
+            out += [lines(dim_key, code, dim.has(src, code)) for code in dim.values()]
         else:
             row = dim.row(src)
             out.append(lines(dim_key, _text(row if row is not None else dim.org_column())))
+    if key == "meetings":
+        # Each event's outcomes, for the list of events held (`services.event_outcomes`).
+        out.append(lines(EVENT_DIM, _text(Meeting.event_id)))
     if key in FUNNEL_SOURCES:
         out.append(_funnel_lines(key, joined, month, district))
     return out
@@ -158,7 +219,7 @@ def rebuild() -> int:
     """Recompute every line from the raw rows (in the current transaction); returns the number of lines."""
     db_session.execute(sa.delete(ConsoleSummary))
     columns = [*_KEY, *COLUMNS]
-    for key in SUMMARIZED:
+    for key in SUMMARIZED + LEDGER:
         for q in _selects(key):
             db_session.execute(sa.insert(ConsoleSummary).from_select(columns, q.subquery().select()))
     return db_session.scalar(sa.select(sa.func.count(ConsoleSummary.id)))
@@ -236,6 +297,9 @@ def _owners(obj) -> list:
         return parent + _owner_ids("offer", _history(obj, "offer_id"))
     if isinstance(obj, TechProject):
         return ([obj.org] if obj.org is not None else [obj.org_id]) + _history(obj, "org_id")
+    if isinstance(obj, ProgressUpdate):
+        return _owners(obj.project) if obj.project is not None else \
+            list(db_session.scalars(sa.select(TechProject.org_id).where(TechProject.id == obj.project_id)))
     if isinstance(obj, Meeting):
         return ([obj.enterprise] if obj.enterprise is not None else [obj.enterprise_id]) \
             + _history(obj, "enterprise_id")
@@ -341,22 +405,30 @@ def init_app(app) -> None:
 # --- reading ------------------------------------------------------------------------------------------
 
 
-def figures(scope: services.Scope, key: str, metrics, by: str | None = None, dim: str = "") -> dict:
-    """The metrics of source `key` summed over the scope's lines: {group value: (figure per metric)}.
+def sums(scope: services.Scope, key: str, n: int, by: str | None = None, dim: str = "") -> dict:
+    """The first `n` metric columns of source `key` summed over the scope: {group value: (sums)}.
 
     `by` is None (one group, key None), "month", "district" (the district lines, '' read as none)
-    or "value" (the lines of breakdown `dim`).
+    or "value" (the lines of breakdown `dim`). The ledger's lines have no month: they are read whole.
     """
     t = ConsoleSummary
-    cols = [sa.func.sum(getattr(t, column_of(m))) for m in metrics]
-    q = sa.select(*cols).where(t.source == key, t.dim == dim, t.month.in_(scope.labels))
+    cols = [sa.func.sum(getattr(t, f"m{i + 1}")) for i in range(n)]
+    q = sa.select(*cols).where(t.source == key, t.dim == dim)
+    q = q.where(t.month == "") if key in LEDGER else q.where(t.month.in_(scope.labels))
     if scope.district:
         q = q.where(t.district == scope.district)
     if by is None:
         return {None: tuple(db_session.execute(q).one())}
     group = getattr(t, by)
     return {(g if g != "" or by == "month" else None): tuple(rest)
-            for g, *rest in db_session.execute(q.add_columns(group).group_by(group).with_only_columns(group, *cols))}
+            for g, *rest in db_session.execute(q.group_by(group).with_only_columns(group, *cols))}
+
+
+def figures(scope: services.Scope, key: str, metrics, by: str | None = None, dim: str = "") -> dict:
+    """The metrics of source `key` over the scope (see `sums`)."""
+    columns = [int(column_of(m)[1:]) - 1 for m in metrics]
+    found = sums(scope, key, max(columns) + 1, by, dim)
+    return {g: tuple(v[i] for i in columns) for g, v in found.items()}
 
 
 def funnel_demands(scope: services.Scope, key: str) -> int:
