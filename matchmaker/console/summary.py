@@ -231,10 +231,13 @@ def contributions(org_ids, sources) -> dict:
     ids = sorted(org_ids)
     for i in range(0, len(ids), _CHUNK):
         for key in sorted(sources):
-            for q in _selects(key, ids[i:i + _CHUNK]):
-                for row in db_session.execute(q):
-                    k = tuple(getattr(row, c) for c in _KEY)
-                    out[k] = _add(out.get(k), tuple(getattr(row, c) for c in COLUMNS))
+            selects = _selects(key, ids[i:i + _CHUNK])
+            if not selects:
+                continue
+            # One statement per source: a write's recount is a couple of round trips per source.
+            for row in db_session.execute(sa.union_all(*selects)):
+                k = tuple(getattr(row, c) for c in _KEY)
+                out[k] = _add(out.get(k), tuple(getattr(row, c) for c in COLUMNS))
     return out
 
 
@@ -376,9 +379,12 @@ def _grouped(orgs: dict) -> dict[frozenset, list[int]]:
 
 def _before_commit(session: Session) -> None:
     """Add each touched enterprise's figures as they now stand, less what they were: one delta per line."""
-    if not _active() or not session.info.get(_CHECKED_OUT):
+    if not _active():
         return
+    # The commit flushes only after this hook: flush now, so that this flush's enterprises are read too.
     session.flush()
+    if not session.info.get(_CHECKED_OUT):
+        return
     state = _state(session)
     session.info.pop(_CHECKED_OUT)
     delta: dict = {k: _add(None, v, -1) for k, v in state["before"].items()}
@@ -400,6 +406,8 @@ def init_app(app) -> None:
         event.listen(db_session, "before_flush", _before_flush)
         event.listen(db_session, "before_commit", _before_commit)
         event.listen(db_session, "after_rollback", _forget)
+        # Nothing read in one transaction may be taken for the state of the next.
+        event.listen(db_session, "after_commit", _forget)
 
 
 # --- reading ------------------------------------------------------------------------------------------
