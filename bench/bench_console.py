@@ -160,6 +160,9 @@ def _offers_and_deals(c, t, rng, open_demands, inst_ids, offers: int, deals: int
         fate = rng.choice(OFFER_FATES)
         origin = "application" if rng.random() < 0.3 or fate == "requested" else "bid"
         created = min(published + timedelta(hours=rng.randrange(1, 24 * 40)), END)
+        if fate == "requested":
+            # Waiting for an answer: asked in the last three weeks (older ones were answered or expired).
+            created = END - timedelta(hours=rng.randrange(1, 24 * 21))
         asked = deadline = answered = accepted_at = None
         amount = Decimal(rng.randrange(50, 15000))
         declined_by = reason = None

@@ -632,10 +632,28 @@ def drill_query(scope: Scope, drill: Drill) -> sa.Select:
     return q.order_by(src.time().desc(), src.entity.id.desc())
 
 
+def _list_loads(entity) -> list:
+    """What the list shows of each row, loaded for the page in a few queries rather than per row."""
+    from sqlalchemy.orm import selectinload
+
+    def offer(path):
+        return [path.selectinload(Offer.demand).selectinload(Demand.org), path.selectinload(Offer.org)]
+
+    return {
+        Demand: [selectinload(Demand.org)],
+        TechProject: [selectinload(TechProject.org)],
+        Meeting: [selectinload(Meeting.event), selectinload(Meeting.enterprise), selectinload(Meeting.institution)],
+        Offer: [selectinload(Offer.demand).selectinload(Demand.org), selectinload(Offer.org)],
+        Deal: offer(selectinload(Deal.offer)),
+        Disbursement: offer(selectinload(Disbursement.deal).selectinload(Deal.offer)),
+    }.get(entity, [])
+
+
 def drill_page(scope: Scope, drill: Drill, page: int, per_page: int = 50):
     q = drill_query(scope, drill)
     total = db_session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
-    rows = list(db_session.scalars(q.limit(per_page).offset((page - 1) * per_page)))
+    entity = SOURCES[METRIC_BY_KEY[drill.metric].source].entity
+    rows = list(db_session.scalars(q.options(*_list_loads(entity)).limit(per_page).offset((page - 1) * per_page)))
     return rows, total
 
 

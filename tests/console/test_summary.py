@@ -137,3 +137,14 @@ def test_an_empty_platform_reads_zeros_from_an_empty_summary(ctx, world, distric
     assert data == services.console(scope, raw=True)
     assert data["is_empty"] and data["totals"]["amount_offered"] == 0 and data["events"] == []
 
+
+
+def test_the_demo_world_is_counted_as_it_is_seeded(ctx, city):
+    from matchmaker.demo.services import seed_demo
+
+    assert seed_demo(city, seed=3, enterprises=12) is not None
+    kept = lines()
+    assert any(k[0] == "offers_made" for k in kept)
+    summary.rebuild()
+    assert lines() == kept
+    db_session.rollback()
