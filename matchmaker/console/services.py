@@ -651,7 +651,9 @@ def _list_loads(entity) -> list:
 
 def drill_page(scope: Scope, drill: Drill, page: int, per_page: int = 50):
     q = drill_query(scope, drill)
-    total = db_session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+    total = _summary().drill_total(scope, drill)
+    if total is None:
+        total = db_session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
     entity = SOURCES[METRIC_BY_KEY[drill.metric].source].entity
     rows = list(db_session.scalars(q.options(*_list_loads(entity)).limit(per_page).offset((page - 1) * per_page)))
     return rows, total

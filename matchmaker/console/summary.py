@@ -217,6 +217,10 @@ def _funnel_lines(key: str, joined: sa.Select, month, district) -> sa.Select:
 
 def rebuild() -> int:
     """Recompute every line from the raw rows (in the current transaction); returns the number of lines."""
+    if db_session.get_bind().dialect.name == "postgresql":
+        # Writers wait to add their differences until the rebuild commits (readers go on reading): a
+        # transaction committed before the lock is in the raw rows, one committed after adds on top.
+        db_session.execute(sa.text("LOCK TABLE console_summary IN EXCLUSIVE MODE"))
     db_session.execute(sa.delete(ConsoleSummary))
     columns = [*_KEY, *COLUMNS]
     for key in SUMMARIZED + LEDGER:
@@ -317,7 +321,8 @@ def _owners(obj) -> list:
 
 
 def _active() -> bool:
-    return has_app_context() and current_app.config.get("CONSOLE_SUMMARY", True)
+    # The months are the city's: writes made without the application (a bulk load) need a rebuild.
+    return has_app_context()
 
 
 def _state(session: Session) -> dict:
@@ -447,4 +452,28 @@ def funnel_demands(scope: services.Scope, key: str) -> int:
         sa.or_(t.value == "", t.value < scope.labels[0]))
     if scope.district:
         q = q.where(t.district == scope.district)
+    return int(db_session.scalar(q) or 0)
+
+
+def drill_total(scope: services.Scope, drill: services.Drill) -> int | None:
+    """How many rows a drill-down lists, from the lines when they hold that count (None: count the rows).
+
+    A count metric's figure is its rows; a sum's rows are the line's `records` when the sum takes every
+    row of its source (the meetings' money lists only the meetings with an amount: counted raw).
+    """
+    m = services.METRIC_BY_KEY[drill.metric]
+    if m.source not in SUMMARIZED or (m.value is not None and (m.where is not None or m.source == "meetings")):
+        return None
+    column = column_of(m) if m.value is None else "records"
+    t = ConsoleSummary
+    months = [drill.month] if drill.month else scope.labels
+    q = sa.select(sa.func.sum(getattr(t, column))).where(t.source == m.source, t.month.in_(months))
+    if scope.district:
+        q = q.where(t.district == scope.district)
+    if drill.dim == "district":
+        q = q.where(t.dim == "", t.district == (drill.value or ""))
+    elif drill.dim:
+        q = q.where(t.dim == drill.dim, t.value == (drill.value or ""))
+    else:
+        q = q.where(t.dim == "")
     return int(db_session.scalar(q) or 0)

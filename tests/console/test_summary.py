@@ -47,6 +47,25 @@ def assert_summary_is_the_raw_count(user) -> None:
         for start, end in (("2025-01", last), (last, last), ("2026-03", "2026-05")):
             scope = services.scope_for(user, start, end, district)
             assert services.console(scope) == services.console(scope, raw=True), (district, start, end)
+            assert_drill_totals(scope)
+
+
+def assert_drill_totals(scope) -> None:
+    """Every drill-down's row count read from the lines is the number of rows it lists."""
+    checked = 0
+    for m in services.METRICS:
+        src = services.SOURCES[m.source]
+        drills = [services.Drill(m.key), services.Drill(m.key, month=scope.labels[-1])]
+        for dim in src.dims:
+            drills += [services.Drill(m.key, dim=dim, value=row["value"] or "")
+                       for row in services.breakdown(scope, dim, [m.key])]
+        for d in drills:
+            total = summary.drill_total(scope, d)
+            if total is not None:
+                q = services.drill_query(scope, d)
+                assert total == db_session.scalar(sa.select(sa.func.count()).select_from(q.subquery())), d
+                checked += 1
+    assert checked > 100
 
 
 def test_figures_from_the_summary_equal_the_raw_rows_after_every_kind_of_write(ctx, city, world):
