@@ -3,7 +3,8 @@
 Every figure is one `Metric` of a `Source`. A source is a table (demands, projects, events, meetings,
 offers, deals, disbursements) with its scope column (the district a bureau covers), its time column and
 the way its rows are listed for a drill-down. The offer side (offers made, accepted, signed, disbursed)
-belongs to the demand's enterprise; signed and disbursed are separate figures everywhere.
+belongs to the demand's enterprise; signed and disbursed are separate figures everywhere. The page
+reads the figures from the summary table that `summary.py` keeps from these same definitions.
 """
 from __future__ import annotations
 
@@ -493,8 +494,9 @@ def _summary():
 def totals(scope: Scope, keys=None, raw: bool = False) -> dict[str, Decimal | int]:
     """Each metric over the whole period and scope: one query per source.
 
-    The demand and offer sources are read from the monthly summary table; `raw` counts their rows
-    instead (the summary's own check).
+    The sources of the summary table (`summary.SUMMARIZED`: all but the events) are read from its
+    lines; `raw` counts their rows instead, as the summary's tests do. So do `trends`, `breakdown`,
+    `funnel`, `event_outcomes`, `ledger_summary` and `console`.
     """
     out = {}
     for src_key, metrics in _by_source(keys or METRIC_BY_KEY).items():

@@ -17,7 +17,7 @@ and needed after writing to the database around the application or changing the 
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -102,10 +102,7 @@ def _months(first: date, last: date) -> list[date]:
 def _local(src: services.Source, at) -> date:
     if src.time_kind == "local":
         return at
-    zone = services._zone()
-    from datetime import UTC
-
-    return at.replace(tzinfo=UTC).astimezone(zone).date()
+    return at.replace(tzinfo=UTC).astimezone(services._zone()).date()
 
 
 def _lines(key: str, joined: sa.Select, month, district, figures):
