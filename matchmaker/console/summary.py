@@ -242,12 +242,23 @@ def contributions(org_ids, sources) -> dict:
     return out
 
 
-def _add(a, b, sign: int = 1):
-    if a is None:
-        a = (0,) + (Decimal(0),) * (len(COLUMNS) - 1)
+_ZERO = (0,) + (Decimal(0),) * (len(COLUMNS) - 1)
+
+
+def _exact(i: int, y):
     # Counts stay integers; sums are exact decimals (SQLite hands back floats).
-    return tuple(x + sign * (Decimal(str(y or 0)) if i else int(y or 0)) for i, (x, y) in enumerate(zip(a, b,
-                                                                                                     strict=True)))
+    if not y:
+        return 0
+    if i == 0:
+        return int(y)
+    return y if isinstance(y, Decimal) else Decimal(str(y))
+
+
+def _add(a, b, sign: int = 1):
+    a = a or _ZERO
+    if sign == 1:
+        return tuple(x + _exact(i, y) for i, (x, y) in enumerate(zip(a, b, strict=True)))
+    return tuple(x - _exact(i, y) for i, (x, y) in enumerate(zip(a, b, strict=True)))
 
 
 def apply(delta: dict) -> None:
