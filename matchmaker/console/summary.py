@@ -55,6 +55,9 @@ _TOUCHES = {Organization: ALL, Demand: _DEMAND_SIDE, Offer: frozenset(services.O
             TechProject: _PROJECT_SIDE, ProgressUpdate: frozenset(("ledger_projects",)),
             Meeting: frozenset(("meetings",)),
             Event: frozenset(("meetings",))}
+# A new row has nothing hanging from it yet (what is added with it touches its own sources).
+_TOUCHES_NEW = {Demand: frozenset(("demands_posted", "demands_published", "ledger_interest")),
+                Offer: frozenset(("offers_made", "offers_accepted")), Deal: frozenset(("deals",))}
 # An enterprise's attributes that place its figures.
 _ORG_FIELDS = ("district", "industry", "size")
 # The rows counted, then the source's metrics in order.
@@ -351,7 +354,8 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
     wanted: dict[int, set] = {}
     with session.no_autoflush:
         for obj in [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]:
-            sources = _TOUCHES.get(type(obj))
+            sources = _TOUCHES_NEW.get(type(obj)) if obj in session.new else None
+            sources = sources or _TOUCHES.get(type(obj))
             if sources is None:
                 continue
             if isinstance(obj, Organization) and (obj in session.new or not any(
