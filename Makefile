@@ -24,12 +24,14 @@ browser-deps:
 	  echo "installing chromium and fonts-wqy-microhei from Debian" >&2; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
-# serve: migrate, seed the demo world into an empty database, build the search index, train a first
-# ranking model when there is none (with too little history the rule score ranks), then gunicorn with
-# the background-jobs loop beside it (stopped with gunicorn: the trap ends it on any exit).
+# serve: migrate, seed the demo world into an empty database, recount the console's summary table (it
+# starts empty after the migration that creates it), build the search index, train a first ranking model
+# when there is none (with too little history the rule score ranks), then gunicorn with the
+# background-jobs loop beside it (stopped with gunicorn: the trap ends it on any exit).
 serve: $(VENV)/.runtime
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo --if-empty
+	$(BIN)/flask --app wsgi report rebuild-summary
 	$(BIN)/flask --app wsgi search reindex
 	$(BIN)/flask --app wsgi search sync
 	test -e instance/models/ranking/current || $(BIN)/flask --app wsgi ranking train || true

@@ -166,4 +166,7 @@ def _register_commands(app: Flask) -> None:
     register(app)
     search_cli.init_app(app)
     search_index.init_app(app)
+    from matchmaker.console import summary
+
+    summary.init_app(app)
     search_pages.init_app(app)

@@ -3,6 +3,7 @@ from models.api_tokens import ApiToken, IdempotencyKey
 from models.attachments import ATTACHMENT_KIND_LABELS, KINDS_BY_OWNER, Attachment, AttachmentKind, AttachmentOwner
 from models.audit import AuditEntry, AuditLogIsAppendOnly, record
 from models.codes import Collateral, DemandStatus, FinancingType, OrgKind, OrgStatus, Purpose, Size, UserRole, label
+from models.console import ConsoleSummary
 from models.db import Base, db_session, get_engine, init_engine
 from models.demands import Demand, DemandDisclosure, DemandHistory, DemandIntendedBank, PushBatch, PushBatchItem
 from models.events import (
@@ -42,4 +43,5 @@ __all__ = [
     "Notice", "NoticeAttachment", "NoticeKind",
     "Attachment", "AttachmentKind", "AttachmentOwner", "ATTACHMENT_KIND_LABELS", "KINDS_BY_OWNER", "AuditLogIsAppendOnly",
     "JobRun", "RunStatus", "OutgoingMail", "MailStatus",
+    "ConsoleSummary",
 ]

@@ -1,4 +1,4 @@
-"""`flask report monthly --month YYYY-MM [--district D] --out FILE.xlsx [--json]`: the bureau's monthly workbook."""
+"""`flask report monthly …` (the bureau's monthly workbook) and `flask report rebuild-summary` (the console's summary table)."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import click
 from flask.cli import AppGroup
 
-from matchmaker.console import report, services
+from matchmaker.console import report, services, summary
+from models import db_session
 
 report_cli = AppGroup("report", help="报表：工信局月报等。")
 
@@ -36,3 +37,18 @@ def monthly(month: str, district: str | None, out: str, as_json: bool) -> None:
     click.echo(f"已写入 {path}", err=True)
     if as_json:
         sys.stdout.write(json.dumps({"out": str(path), "sheets": list(report.SHEETS)}, ensure_ascii=False) + "\n")
+
+
+@report_cli.command("rebuild-summary")
+@click.option("--json", "as_json", is_flag=True, help="只在标准输出打印 JSON 结果")
+def rebuild_summary(as_json: bool) -> None:
+    """Recompute the console's monthly summary table from the raw demands, offers, deals and disbursements.
+
+    Writes made through the application keep it right by themselves; run this after writing to the
+    database around the application, or after changing the city's time zone.
+    """
+    lines = summary.rebuild()
+    db_session.commit()
+    click.echo(f"工作台汇总表已重建：{lines} 行", err=True)
+    if as_json:
+        sys.stdout.write(json.dumps({"lines": lines}) + "\n")

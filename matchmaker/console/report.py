@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -27,16 +28,20 @@ def _or_dash(value):
 
 
 def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list], widths: dict[int, int] | None = None):
+    # A write-only workbook streams its rows: the ledger sheet alone has a line per project.
     ws = wb.create_sheet(title)
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
-    for r in rows:
-        ws.append([_cell(v) for v in r])
     for i, _h in enumerate(headers, start=1):
         ws.column_dimensions[get_column_letter(i)].width = (widths or {}).get(i, 14)
     ws.freeze_panes = "A2"
+    header = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=h)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+        header.append(cell)
+    ws.append(header)
+    for r in rows:
+        ws.append([_cell(v) for v in r])
     return ws
 
 
@@ -60,8 +65,7 @@ class _Reader:
 
 def workbook(scope: services.Scope, progress: Callable[[str], None] = lambda _s: None) -> io.BytesIO:
     """The workbook for `scope` (normally one month), with `progress` told each sheet's name."""
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     progress("汇总")
     data = services.console(scope)
     period = f"{scope.labels[0]}" if len(scope.months) == 1 else f"{scope.labels[0]} 至 {scope.labels[-1]}"

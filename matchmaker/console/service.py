@@ -17,12 +17,26 @@ def _local_day(at: datetime):
     return at.replace(tzinfo=UTC).astimezone(_zone()).date()
 
 
-def answer_days(asked_at: datetime, answered_at: datetime) -> int:
+def answer_days(asked_at: datetime, answered_at: datetime, days=None) -> int:
     """Working days from the application to its first answer, counted on the city's calendar.
 
     An answer on the day of the application is 0; the day of the request never counts, as for the deadline.
+    `days` is a `_DayCounter` to share between many calls.
     """
-    return max(working_days_between(_local_day(asked_at), _local_day(answered_at), current_app.extensions["city"]), 0)
+    days = days or _DayCounter(current_app.extensions["city"])
+    return max(days(_local_day(asked_at), _local_day(answered_at)), 0)
+
+
+class _DayCounter:
+    """`working_days_between` remembered per pair of days: thousands of applications share a few hundred."""
+
+    def __init__(self, city):
+        self.city, self.known = city, {}
+
+    def __call__(self, a, b) -> int:
+        if (a, b) not in self.known:
+            self.known[a, b] = working_days_between(a, b, self.city)
+        return self.known[a, b]
 
 
 def percentile(values: list[int], p: int) -> int | None:
@@ -79,13 +93,15 @@ def service_levels(scope: Scope, now: datetime | None = None) -> dict:
         sa.func.count(sa.case((sa.and_(answered, Offer.answered_at <= Offer.deadline_at), 1))),
     ).group_by(Offer.org_id)).all()
     # The answer times: a short list per institution, turned into working days here.
+    count = _DayCounter(city)
     times: dict[int, list[int]] = {}
     for org_id, asked, ans in db_session.execute(apps.add_columns(
             Offer.org_id, sa.func.coalesce(Offer.asked_at, Offer.created_at), Offer.answered_at).where(answered)):
-        times.setdefault(org_id, []).append(answer_days(asked, ans))
+        times.setdefault(org_id, []).append(answer_days(asked, ans, count))
     overdue: dict[int, list[dict]] = {}
+    today = _local_day(now)
     for offer in db_session.scalars(_overdue(scope, now).add_columns(Offer).order_by(Offer.deadline_at)):
-        days = max(working_days_between(_local_day(offer.deadline_at), _local_day(now), city), 0)
+        days = max(count(_local_day(offer.deadline_at), today), 0)
         hours = int((now - offer.deadline_at).total_seconds() // 3600)
         overdue.setdefault(offer.org_id, []).append({"offer": offer, "working_days": days, "hours": hours})
     ids = {r[0] for r in counts} | set(overdue)

@@ -3,7 +3,8 @@
 Every figure is one `Metric` of a `Source`. A source is a table (demands, projects, events, meetings,
 offers, deals, disbursements) with its scope column (the district a bureau covers), its time column and
 the way its rows are listed for a drill-down. The offer side (offers made, accepted, signed, disbursed)
-belongs to the demand's enterprise; signed and disbursed are separate figures everywhere.
+belongs to the demand's enterprise; signed and disbursed are separate figures everywhere. The page
+reads the figures from the summary table that `summary.py` keeps from these same definitions.
 """
 from __future__ import annotations
 
@@ -478,30 +479,54 @@ def _by_source(keys) -> dict[str, list[Metric]]:
     return out
 
 
-def totals(scope: Scope, keys=None) -> dict[str, Decimal | int]:
-    """Each metric over the whole period and scope: one query per source."""
+def _summarized(src_key: str, raw: bool) -> bool:
+    from matchmaker.console.summary import SUMMARIZED
+
+    return not raw and src_key in SUMMARIZED
+
+
+def _summary():
+    from matchmaker.console import summary
+
+    return summary
+
+
+def totals(scope: Scope, keys=None, raw: bool = False) -> dict[str, Decimal | int]:
+    """Each metric over the whole period and scope: one query per source.
+
+    The sources of the summary table (`summary.SUMMARIZED`: all but the events) are read from its
+    lines; `raw` counts their rows instead, as the summary's tests do. So do `trends`, `breakdown`,
+    `funnel`, `event_outcomes`, `ledger_summary` and `console`.
+    """
     out = {}
     for src_key, metrics in _by_source(keys or METRIC_BY_KEY).items():
         src = SOURCES[src_key]
-        row = db_session.execute(src.scoped(scope, metrics=metrics).add_columns(*[m.expr() for m in metrics])).one()
+        if _summarized(src_key, raw):
+            row = _summary().figures(scope, src_key, metrics)[None]
+        else:
+            row = db_session.execute(src.scoped(scope, metrics=metrics)
+                                     .add_columns(*[m.expr() for m in metrics])).one()
         out.update({m.key: _num(v, m) for m, v in zip(metrics, row, strict=True)})
     return out
 
 
-def trends(scope: Scope, keys=None) -> dict[str, list]:
+def trends(scope: Scope, keys=None, raw: bool = False) -> dict[str, list]:
     """Each metric per month of the period (months with nothing are zero): GROUP BY the month bucket."""
     out = {}
     for src_key, metrics in _by_source(keys or METRIC_BY_KEY).items():
         src = SOURCES[src_key]
-        bucket = src.month_bucket(scope).label("month")
-        q = src.scoped(scope, metrics=metrics).add_columns(bucket, *[m.expr() for m in metrics]).group_by(bucket)
-        found = {row[0]: row[1:] for row in db_session.execute(q)}
+        if _summarized(src_key, raw):
+            found = _summary().figures(scope, src_key, metrics, by="month")
+        else:
+            bucket = src.month_bucket(scope).label("month")
+            q = src.scoped(scope, metrics=metrics).add_columns(bucket, *[m.expr() for m in metrics]).group_by(bucket)
+            found = {row[0]: row[1:] for row in db_session.execute(q)}
         for i, m in enumerate(metrics):
             out[m.key] = [_num(found[lab][i], m) if lab in found else _num(None, m) for lab in scope.labels]
     return out
 
 
-def breakdown(scope: Scope, dim_key: str, keys) -> list[dict]:
+def breakdown(scope: Scope, dim_key: str, keys, raw: bool = False) -> list[dict]:
     """Metrics per value of a dimension: rows {value, label, figures}, known values first, then others."""
     dim = DIMENSIONS[dim_key]
     figures: dict[str | None, dict] = {}
@@ -509,7 +534,10 @@ def breakdown(scope: Scope, dim_key: str, keys) -> list[dict]:
         src = SOURCES[src_key]
         if dim_key not in src.dims:
             continue
-        if dim.has is None:
+        if _summarized(src_key, raw):
+            by = ("district", "") if dim_key == "district" else ("value", dim_key)
+            rows = list(_summary().figures(scope, src_key, metrics, by=by[0], dim=by[1]).items())
+        elif dim.has is None:
             rows = [(r[0], r[1:]) for r in _grouped(src, src.scoped(scope, metrics=metrics), dim, [m.expr() for m in metrics])]
         else:
             # A list column: one filtered aggregate per code, all in one query.
@@ -525,7 +553,13 @@ def breakdown(scope: Scope, dim_key: str, keys) -> list[dict]:
     if None in figures:
         order.append(None)
     present = [k for k in keys if dim_key in SOURCES[METRIC_BY_KEY[k].source].dims]
-    return [{"value": v, "label": dimension_label(dim_key, v),
+    names = {}
+    if dim_key == "institution":
+        # The institutions' names in one query rather than one per bar.
+        ids = [int(v) for v in order if v is not None and str(v).isdigit()]
+        names = {str(i): n for i, n in db_session.execute(
+            sa.select(Organization.id, Organization.name).where(Organization.id.in_(ids)))} if ids else {}
+    return [{"value": v, "label": names.get(v) or dimension_label(dim_key, v),
              "figures": {k: figures.get(v, {}).get(k, _num(None, METRIC_BY_KEY[k])) for k in present}}
             for v in order]
 
@@ -600,10 +634,30 @@ def drill_query(scope: Scope, drill: Drill) -> sa.Select:
     return q.order_by(src.time().desc(), src.entity.id.desc())
 
 
+def _list_loads(entity) -> list:
+    """What the list shows of each row, loaded for the page in a few queries rather than per row."""
+    from sqlalchemy.orm import selectinload
+
+    def offer(path):
+        return [path.selectinload(Offer.demand).selectinload(Demand.org), path.selectinload(Offer.org)]
+
+    return {
+        Demand: [selectinload(Demand.org)],
+        TechProject: [selectinload(TechProject.org)],
+        Meeting: [selectinload(Meeting.event), selectinload(Meeting.enterprise), selectinload(Meeting.institution)],
+        Offer: [selectinload(Offer.demand).selectinload(Demand.org), selectinload(Offer.org)],
+        Deal: offer(selectinload(Deal.offer)),
+        Disbursement: offer(selectinload(Disbursement.deal).selectinload(Deal.offer)),
+    }.get(entity, [])
+
+
 def drill_page(scope: Scope, drill: Drill, page: int, per_page: int = 50):
     q = drill_query(scope, drill)
-    total = db_session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
-    rows = list(db_session.scalars(q.limit(per_page).offset((page - 1) * per_page)))
+    total = _summary().drill_total(scope, drill)
+    if total is None:
+        total = db_session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+    entity = SOURCES[METRIC_BY_KEY[drill.metric].source].entity
+    rows = list(db_session.scalars(q.options(*_list_loads(entity)).limit(per_page).offset((page - 1) * per_page)))
     return rows, total
 
 
@@ -614,7 +668,11 @@ PROGRESS_BANDS = (("0-29", "30%以下", 0, 29), ("30-69", "30%–69%", 30, 69), 
                   ("100", "已完成", 100, 100))
 
 
-def _open_problem():
+# The demands whose interest subsidy the ledger estimates: live, not withdrawn, expired or closed.
+LIVE_DEMAND_STATUSES = (DemandStatus.PUBLISHED, DemandStatus.MATCHED, DemandStatus.SIGNED, DemandStatus.FUNDED)
+
+
+def open_problem():
     return sa.exists().where(ProgressUpdate.project_id == TechProject.id, ProgressUpdate.problems.is_not(None),
                              ProgressUpdate.is_resolved.is_(False))
 
@@ -623,12 +681,12 @@ def _money(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.0001"))
 
 
-def ledger_summary(scope: Scope) -> dict:
-    """The project ledger as it stands now (not limited to the period): totals, bands, problems, subsidies."""
-    policy = current_app.extensions["city"].policy
+def _ledger_raw(scope: Scope, policy: dict):
+    """(projects, total investment, equipment investment, open problems, equipment subsidy, *bands),
+    the interest subsidy, and {dimension: {value: (projects, investment, open problems)}}, counted raw."""
     src = SOURCES["projects"]
     base = src.scoped(scope, period=False)
-    problem = _open_problem()
+    problem = open_problem()
     band_cols = [sa.func.count(sa.case((TechProject.progress.between(lo, hi), 1))) for _k, _t, lo, hi in PROGRESS_BANDS]
     row = db_session.execute(base.add_columns(
         sa.func.count(TechProject.id), sa.func.sum(TechProject.total_investment),
@@ -639,15 +697,35 @@ def ledger_summary(scope: Scope) -> dict:
     )).one()
     interest = db_session.scalar(SOURCES["demands_published"].scoped(scope, period=False).add_columns(
         sa.func.sum(interest_subsidy_sql(Demand.amount, Demand.max_rate, Demand.term_months, Demand.purpose, policy))
-    ).where(Demand.status.in_([DemandStatus.PUBLISHED, DemandStatus.MATCHED, DemandStatus.SIGNED,
-                               DemandStatus.FUNDED])))
+    ).where(Demand.status.in_(LIVE_DEMAND_STATUSES)))
+    found = {dim_key: {r[0]: r[1:] for r in _grouped(src, base, DIMENSIONS[dim_key], [
+        sa.func.count(TechProject.id), sa.func.sum(TechProject.total_investment),
+        sa.func.count(sa.case((problem, 1)))])} for dim_key in ("district", "cluster")}
+    return tuple(row), interest, found
+
+
+def _ledger_summarized(scope: Scope):
+    """The same figures as `_ledger_raw`, from the summary table's ledger lines."""
+    sums = _summary().sums
+    projects = sums(scope, "ledger_projects", 4)[None]
+    row = (int(projects[0] or 0), *projects[1:3], int(projects[3] or 0),
+           sums(scope, "ledger_equipment", 1)[None][0], *(int(n or 0) for n in sums(scope, "ledger_bands", 4)[None]))
+    interest = sums(scope, "ledger_interest", 1)[None][0]
+    found = {dim_key: {v: (int(n), inv, int(p)) for v, (n, inv, _eq, p) in
+                       sums(scope, "ledger_projects", 4, by=by, dim=dim).items()}
+             for dim_key, by, dim in (("district", "district", ""), ("cluster", "value", "cluster"))}
+    return row, interest, found
+
+
+def ledger_summary(scope: Scope, raw: bool = False) -> dict:
+    """The project ledger as it stands now (not limited to the period): totals, bands, problems, subsidies."""
+    policy = current_app.extensions["city"].policy
+    row, interest, found_by = _ledger_raw(scope, policy) if raw else _ledger_summarized(scope)
     budget = Decimal(str(policy.get("subsidy_budget", 0)))
     equipment, interest = _money(row[4]), _money(interest)
     by = {}
     for dim_key in ("district", "cluster"):
-        found = {r[0]: r[1:] for r in _grouped(src, base, DIMENSIONS[dim_key], [
-            sa.func.count(TechProject.id), sa.func.sum(TechProject.total_investment),
-            sa.func.count(sa.case((problem, 1)))])}
+        found = found_by[dim_key]
         order = [v for v in DIMENSIONS[dim_key].values() if v in found or not scope.district or dim_key != "district"]
         order += [v for v in found if v not in order]
         by[dim_key] = [{"value": v, "label": dimension_label(dim_key, v), "projects": found.get(v, (0,))[0],
@@ -668,8 +746,18 @@ def ledger_summary(scope: Scope) -> dict:
 # --- event outcomes per event and per institution ------------------------------------------------------
 
 
-def event_outcomes(scope: Scope) -> list[dict]:
+def event_outcomes(scope: Scope, raw: bool = False) -> list[dict]:
     """Held events of the period with their meetings' outcomes (scoped by the enterprise's district)."""
+    if not raw:
+        summary = _summary()
+        found = summary.sums(scope, "meetings", 4, by="value", dim=summary.EVENT_DIM)
+        events = db_session.execute(
+            sa.select(Event.id, Event.ref, Event.title, Event.date, Event.district)
+            .where(Event.id.in_([int(v) for v in found])).order_by(Event.date, Event.id)).all() if found else []
+        return [{"ref": e.ref, "title": e.title, "date": e.date, "district": e.district or "全市",
+                 "meetings_held": int(found[str(e.id)][0]), "intent_amount": _money(found[str(e.id)][1]),
+                 "signed_amount": _money(found[str(e.id)][2]), "disbursed_amount": _money(found[str(e.id)][3])}
+                for e in events]
     src = SOURCES["meetings"]
     q = src.scoped(scope).add_columns(
         Event.ref, Event.title, Event.date, Event.district,
@@ -709,7 +797,7 @@ FUNNEL = (("published", "发布需求", "demands_published", "demands_published"
           ("disbursed", "放款", "disbursements", "deal_disbursed_amount"))
 
 
-def funnel(scope: Scope) -> list[dict]:
+def funnel(scope: Scope, raw: bool = False) -> list[dict]:
     """Demands published → offered → accepted → signed → disbursed in the period, with each step's rate.
 
     A stage counts the demands with such an event in the period (not a cohort of the period's
@@ -717,7 +805,11 @@ def funnel(scope: Scope) -> list[dict]:
     """
     out, before = [], None
     for key, title, src_key, metric in FUNNEL:
-        n = db_session.scalar(SOURCES[src_key].scoped(scope).add_columns(sa.func.count(sa.distinct(Demand.id)))) or 0
+        if _summarized(src_key, raw):
+            n = _summary().funnel_demands(scope, src_key)
+        else:
+            n = db_session.scalar(SOURCES[src_key].scoped(scope)
+                                  .add_columns(sa.func.count(sa.distinct(Demand.id)))) or 0
         pct = (Decimal(n) * 100 / Decimal(before)).quantize(Decimal("0.1")) if before else None
         out.append({"key": key, "title": title, "demands": n, "percent": pct, "metric": metric})
         before = n
@@ -727,20 +819,20 @@ def funnel(scope: Scope) -> list[dict]:
 # --- the whole page ---------------------------------------------------------------------------------
 
 
-def console(scope: Scope) -> dict:
-    """Everything the console page and the monthly report show, for one scope."""
-    total = totals(scope)
+def console(scope: Scope, raw: bool = False) -> dict:
+    """Everything the console page and the monthly report show, for one scope (`raw`: see `totals`)."""
+    total = totals(scope, raw=raw)
     return {
         "scope": scope,
         "totals": total,
-        "trends": trends(scope, TREND_KEYS),
+        "trends": trends(scope, TREND_KEYS, raw=raw),
         "shares": shares(total),
         "breakdowns": [{"dim": d, "title": DIMENSIONS[d].title, "metrics": list(keys),
-                        "rows": breakdown(scope, d, keys)}
+                        "rows": breakdown(scope, d, keys, raw=raw)}
                        for d, keys in BREAKDOWNS if not (scope.district and d == "district")],
-        "ledger": ledger_summary(scope),
-        "events": event_outcomes(scope),
-        "funnel": funnel(scope),
+        "ledger": ledger_summary(scope, raw=raw),
+        "events": event_outcomes(scope, raw=raw),
+        "funnel": funnel(scope, raw=raw),
         "is_empty": not any(total.values()),
     }
 
