@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from matchmaker.auth.services import new_ref
+from matchmaker.permissions import OrgActor
 from models import ApiToken, Organization, OrgKind, db_session, record
 from models.api_tokens import BUREAU_SCOPES, PREFIX_LEN, SCOPES, hash_secret
 from models.types import utcnow
@@ -20,29 +21,10 @@ class TokenError(Exception):
 
 
 @dataclass(frozen=True)
-class ApiActor:
-    """The organisation acting through a token: a system user of the org for the policies and the reveal rule.
+class ApiActor(OrgActor):
+    """The organisation acting through a token; the token ref goes into the API call log."""
 
-    `id` is None, so rows it creates have no human author and audit entries carry the org; the token ref goes
-    into the API call log.
-    """
-
-    org: Organization
-    token_ref: str
-    id: None = None
-    role: str = "member"
-    is_authenticated: bool = True
-    is_anonymous: bool = False
-    is_active: bool = True
-    is_admin: bool = False
-
-    @property
-    def org_id(self) -> int:
-        return self.org.id
-
-    @property
-    def kind(self):
-        return self.org.kind
+    token_ref: str = ""
 
 
 def may_hold_tokens(org: Organization) -> bool:

@@ -34,7 +34,7 @@ from matchmaker.interchange import services as interchange
 from matchmaker.interchange.fields import LineError
 from matchmaker.interchange.registry import TYPES, ImportContext, load_all_types
 from matchmaker.offers.services import funding_totals
-from matchmaker.permissions import can_view
+from matchmaker.permissions import OrgActor, can_view
 from models import (
     Deal,
     Demand,
@@ -514,27 +514,6 @@ def import_file(actor, name: str | None, data: bytes, city, *, scopes=None) -> i
     except UnicodeDecodeError:
         raise ExchangeError("文件应为 Excel 工作簿（.xlsx）或 UTF-8 编码的 JSON Lines（.jsonl）", "file") from None
     return import_jsonl(actor, text.splitlines(), city, scopes=scopes, name=name)
-
-
-@dataclass(frozen=True)
-class OrgActor:
-    """The command line acting for an institution: like an API token's actor, without a human author."""
-
-    org: Organization
-    id: None = None
-    role: str = "member"
-    is_authenticated: bool = True
-    is_anonymous: bool = False
-    is_active: bool = True
-    is_admin: bool = False
-
-    @property
-    def org_id(self) -> int:
-        return self.org.id
-
-    @property
-    def kind(self):
-        return self.org.kind
 
 
 def institution_actor(ref: str) -> OrgActor:
