@@ -15,6 +15,8 @@ from flask import Blueprint, current_app, flash, redirect, request, session, url
 from flask_login import confirm_login, current_user, login_fresh, login_user, logout_user
 
 LOGIN_AT, SEEN_AT, AUTH_AT = "login_at", "seen_at", "auth_at"
+# Seconds between two updates of the last-seen time.
+SEEN_RESOLUTION = 60
 
 
 def start(user) -> None:
@@ -63,7 +65,11 @@ def init_app(bp: Blueprint) -> None:
             return None
         reason = _expired()
         if reason is None:
-            session[SEEN_AT] = time.time()
+            # Minutes are enough for an idle limit of hours; rewriting the cookie on every request would
+            # also let a late response (a favicon) overwrite a cookie another response just replaced.
+            now = time.time()
+            if now - float(session.get(SEEN_AT) or 0) >= SEEN_RESOLUTION:
+                session[SEEN_AT] = now
             return None
         logout_user()
         for key in (LOGIN_AT, SEEN_AT, AUTH_AT):

@@ -24,6 +24,8 @@ def _age_sign_in(page, live_server, minutes):
 def test_a_stale_sign_in_confirms_the_password_and_returns_to_the_tokens(page, ctx, live_server):
     factories.make_user(factories.make_org(OrgKind.BANK, district="市中区"), username="reauth-bank")
     login(page, "reauth-bank", factories.PASSWORD)
+    # The browser's own requests after the page (its favicon) must not replace the aged cookie.
+    page.wait_for_load_state("networkidle")
     _age_sign_in(page, live_server, 20)
     with page.expect_navigation():
         page.click("nav >> text=API 令牌")
