@@ -130,3 +130,28 @@ def classify(client, method: str, resp) -> str:
     if method != "GET" and code in (400, 409, 422):
         return OK
     return str(code)
+
+
+@contextmanager
+def shared_world(app, tmp_path_factory):
+    """The two-of-everything world of a whole module, with its own file folders; cleared at the end."""
+    from matchmaker.search_cli import sync_now
+    from tests.conftest import _clear_index, _clear_tables
+    from tests.security import world as W
+
+    saved = app.config.get("NOTICE_FILES_DIR"), app.config.get("ATTACHMENT_DIR")
+    app.config["NOTICE_FILES_DIR"] = str(tmp_path_factory.mktemp("notice-files"))
+    app.config["ATTACHMENT_DIR"] = str(tmp_path_factory.mktemp("attachments"))
+    isolation = None
+    try:
+        with app.app_context():
+            world = W.build()
+            sync_now(app)  # the index holds the world before the first page searches it
+        isolation = Isolation()
+        yield world, isolation
+    finally:
+        if isolation is not None:
+            isolation.dispose()
+        app.config["NOTICE_FILES_DIR"], app.config["ATTACHMENT_DIR"] = saved
+        _clear_tables()
+        _clear_index(app)

@@ -47,10 +47,10 @@ from tests.security.harness import (
     OK,
     REAUTH,
     REFUSED,
-    Isolation,
     classify,
     client_for,
     matches,
+    shared_world,
 )
 
 ROLES = W.ROLES
@@ -443,22 +443,8 @@ def _clean_database():
 
 @pytest.fixture(scope="module")
 def sec(app, tmp_path_factory):
-    from tests.conftest import _clear_index, _clear_tables
-
-    saved = app.config.get("NOTICE_FILES_DIR"), app.config.get("ATTACHMENT_DIR")
-    app.config["NOTICE_FILES_DIR"] = str(tmp_path_factory.mktemp("notice-files"))
-    app.config["ATTACHMENT_DIR"] = str(tmp_path_factory.mktemp("attachments"))
-    with app.app_context():
-        world = W.build()
-        from matchmaker.search_cli import sync_now
-
-        sync_now(app)  # the index holds the world before the first page searches it
-    isolation = Isolation()
-    yield app, world, isolation
-    isolation.dispose()
-    app.config["NOTICE_FILES_DIR"], app.config["ATTACHMENT_DIR"] = saved
-    _clear_tables()
-    _clear_index(app)
+    with shared_world(app, tmp_path_factory) as (world, isolation):
+        yield app, world, isolation
 
 
 def _rules(app):

@@ -33,7 +33,7 @@ from wtforms.fields.core import UnboundField
 
 from tests import factories
 from tests.security import world as W
-from tests.security.harness import Isolation, client_for
+from tests.security.harness import client_for, shared_world
 
 SCRIPT = "<script>alert(1)</script>"
 SVG = '"><svg onload=alert(2)>'
@@ -324,22 +324,10 @@ def _clean_database():
 
 @pytest.fixture(scope="module")
 def fuzz(app, tmp_path_factory):
-    from matchmaker.search_cli import sync_now
-    from tests.conftest import _clear_index, _clear_tables
-
-    saved = app.config.get("NOTICE_FILES_DIR"), app.config.get("ATTACHMENT_DIR")
-    app.config["NOTICE_FILES_DIR"] = str(tmp_path_factory.mktemp("notice-files"))
-    app.config["ATTACHMENT_DIR"] = str(tmp_path_factory.mktemp("attachments"))
-    with app.app_context():
-        world = W.build()
-        sync_now(app)
-        before = _snapshot(world)
-    isolation = Isolation()
-    yield app, world, isolation, before
-    isolation.dispose()
-    app.config["NOTICE_FILES_DIR"], app.config["ATTACHMENT_DIR"] = saved
-    _clear_tables()
-    _clear_index(app)
+    with shared_world(app, tmp_path_factory) as (world, isolation):
+        with app.app_context():
+            before = _snapshot(world)
+        yield app, world, isolation, before
 
 
 def test_every_form_class_is_fuzzed():
