@@ -27,9 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_search import say  # noqa: E402
-from matchmaker import create_app  # noqa: E402
-from matchmaker.migrate import upgrade  # noqa: E402
-from search.synthetic import demands  # noqa: E402
+from bench.bench_search_pages import client_as, pool_app  # noqa: E402
 
 
 def build(directory: Path, n: int):
@@ -37,24 +35,8 @@ def build(directory: Path, n: int):
     from models import OrgKind, db_session
     from tests import factories
 
-    url = f"sqlite:///{directory / 'bench.db'}"
-    upgrade(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False, "SEARCH_INDEX_DIR": str(directory / "search"),
-                      "MODEL_DIR": str(directory / "models"), "SERVER_NAME": "localhost"})
+    app = pool_app(directory, n)
     with app.app_context():
-        app.config["SEARCH_QUEUE_CHANGES"] = False  # the search index plays no part here
-        orgs = {}
-        for k, d in enumerate(demands(n, seed=20261126)):
-            if d.org.ref not in orgs:
-                orgs[d.org.ref] = factories.make_enterprise(commit=False, name=d.org.name, district=d.org.district,
-                                                            industry=d.org.industry)
-            factories.make_demand(orgs[d.org.ref], status="published", commit=False, title=d.title,
-                                  description=d.description, amount=d.amount, term_months=d.term_months,
-                                  purpose=d.purpose, financing_types=d.financing_types, collateral=d.collateral,
-                                  published_at=d.created_at, created_at=d.created_at)
-            if k % 10_000 == 9_999:
-                db_session.commit()
         bank = factories.make_org(OrgKind.BANK, commit=False, name="工商银行枣庄分行")
         for j in range(10):
             factories.make_product(bank, commit=False, amount_min=Decimal(50 * j), amount_max=Decimal(1000 + 800 * j),
@@ -65,11 +47,7 @@ def build(directory: Path, n: int):
         db_session.commit()
         user_id = user.get_id()
         db_session.remove()
-    client = app.test_client()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = user_id
-        sess["_fresh"] = True
-    return app, client
+    return app, client_as(app, user_id)
 
 
 def _ms(fn) -> float:

@@ -30,9 +30,9 @@ QUERIES = {
 }
 
 
-def build(directory: Path, n: int):
-    """An app on a fresh database holding `n` published demands, indexed; returns (app, bank client)."""
-    from models import OrgKind, db_session
+def pool_app(directory: Path, n: int):
+    """An app on a fresh SQLite database holding `n` published demands of synthetic enterprises (not indexed)."""
+    from models import db_session
     from tests import factories
 
     url = f"sqlite:///{directory / 'bench.db'}"
@@ -41,9 +41,9 @@ def build(directory: Path, n: int):
                       "RATELIMIT_ENABLED": False, "SEARCH_INDEX_DIR": str(directory / "search"),
                       "MODEL_DIR": str(directory / "models"), "SERVER_NAME": "localhost"})
     with app.app_context():
-        app.config["SEARCH_QUEUE_CHANGES"] = False  # a bulk load: the index is rebuilt once below
+        app.config["SEARCH_QUEUE_CHANGES"] = False  # a bulk load: whoever needs the index builds it once
         orgs = {}
-        for d in demands(n, seed=20261126):
+        for k, d in enumerate(demands(n, seed=20261126)):
             if d.org.ref not in orgs:
                 orgs[d.org.ref] = factories.make_enterprise(commit=False, name=d.org.name, district=d.org.district,
                                                             industry=d.org.industry)
@@ -51,6 +51,29 @@ def build(directory: Path, n: int):
                                   description=d.description, amount=d.amount, term_months=d.term_months,
                                   purpose=d.purpose, financing_types=d.financing_types, collateral=d.collateral,
                                   published_at=d.created_at, created_at=d.created_at)
+            if k % 10_000 == 9_999:
+                db_session.commit()
+        db_session.commit()
+        db_session.remove()
+    return app
+
+
+def client_as(app, user_id: str):
+    """A test client signed in as `user_id` (the bench measures pages, not the login form)."""
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user_id
+        sess["_fresh"] = True
+    return client
+
+
+def build(directory: Path, n: int):
+    """An app on a fresh database holding `n` published demands, indexed; returns (app, bank client)."""
+    from models import OrgKind, db_session
+    from tests import factories
+
+    app = pool_app(directory, n)
+    with app.app_context():
         bank = factories.make_user(factories.make_org(OrgKind.BANK, commit=False, name="工商银行枣庄分行"))
         db_session.commit()
         app.config["SEARCH_QUEUE_CHANGES"] = True
@@ -58,11 +81,7 @@ def build(directory: Path, n: int):
         if result.exit_code != 0:
             raise SystemExit(result.output)
         user_id = bank.get_id()
-    client = app.test_client()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = user_id
-        sess["_fresh"] = True
-    return app, client
+    return app, client_as(app, user_id)
 
 
 def main() -> None:
