@@ -5,6 +5,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
+def local_day(at: datetime, city) -> date:
+    """The city's calendar day of `at` (naive UTC, as times are stored)."""
+    return at.replace(tzinfo=UTC).astimezone(ZoneInfo(city.timezone)).date()
+
+
+def local_midnight(day: date, city) -> datetime:
+    """The start of the city's calendar day `day`, as naive UTC (the bound of a period of local days)."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(city.timezone)).astimezone(UTC).replace(tzinfo=None)
+
+
 def is_working_day(day: date, city) -> bool:
     """A working day: Monday to Friday unless a public holiday, or a weekend day the city made a working day."""
     if isinstance(day, datetime):
@@ -60,8 +70,5 @@ def response_deadline(asked_at: datetime, city, n: int | None = None) -> datetim
     """
     if n is None:
         n = int(city.policy.get("response_working_days", 10))
-    zone = ZoneInfo(city.timezone)
-    local_day = asked_at.replace(tzinfo=UTC).astimezone(zone).date()
-    last_day = add_working_days(local_day, n, city)
-    end_local = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone) - timedelta(microseconds=1)
-    return end_local.astimezone(UTC).replace(tzinfo=None)
+    last_day = add_working_days(local_day(asked_at, city), n, city)
+    return local_midnight(last_day + timedelta(days=1), city) - timedelta(microseconds=1)

@@ -4,14 +4,14 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from matchmaker.workdays import local_midnight
 from models import (
     AuditEntry,
     Deal,
@@ -77,8 +77,7 @@ class AuditFilters:
 
 
 def _local_midnight_utc(day: date) -> datetime:
-    zone = ZoneInfo(current_app.extensions["city"].timezone)
-    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    return local_midnight(day, current_app.extensions["city"])
 
 
 def _in_district(district: str):

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
 
-from matchmaker.console.services import Scope, _zone
-from matchmaker.workdays import working_days_between
+from matchmaker.console.services import Scope
+from matchmaker.workdays import local_day, working_days_between
 from models import Demand, Offer, OfferOrigin, OfferStatus, Organization, db_session
 from models.types import utcnow
 
 
 def _local_day(at: datetime):
-    return at.replace(tzinfo=UTC).astimezone(_zone()).date()
+    return local_day(at, current_app.extensions["city"])
 
 
 def answer_days(asked_at: datetime, answered_at: datetime, days=None) -> int:

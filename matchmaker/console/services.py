@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy.orm import aliased
 
 from matchmaker.demands.subsidy import equipment_subsidy_sql, interest_subsidy_sql
+from matchmaker.workdays import local_midnight
 from models import (
     Deal,
     Demand,
@@ -91,7 +92,7 @@ class Scope:
 
     def utc_bound(self, d: date) -> datetime:
         """Local midnight of `d` in the city as naive UTC, the way times are stored."""
-        return datetime(d.year, d.month, d.day, tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)
+        return local_midnight(d, current_app.extensions["city"])
 
     @property
     def labels(self) -> list[str]:
@@ -190,7 +191,7 @@ class Source:
     def bounds(self, d: date):
         if self.time_kind == "local":
             return d
-        return datetime(d.year, d.month, d.day, tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)
+        return local_midnight(d, current_app.extensions["city"])
 
     def month_bucket(self, scope: Scope) -> sa.ColumnElement:
         """The month of each row in the city's calendar, as 'YYYY-MM': a CASE over the month boundaries.

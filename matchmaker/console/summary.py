@@ -17,7 +17,7 @@ and needed after writing to the database around the application or changing the 
 """
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from matchmaker.console import services
 from matchmaker.demands.subsidy import equipment_subsidy_sql, interest_subsidy_sql
+from matchmaker.workdays import local_day
 from models import (
     ConsoleSummary,
     Deal,
@@ -105,7 +106,7 @@ def _months(first: date, last: date) -> list[date]:
 def _local(src: services.Source, at) -> date:
     if src.time_kind == "local":
         return at
-    return at.replace(tzinfo=UTC).astimezone(services._zone()).date()
+    return local_day(at, current_app.extensions["city"])
 
 
 def _lines(key: str, joined: sa.Select, month, district, figures):

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 
 from matchmaker.auth.services import new_ref
 from matchmaker.permissions import bureau_covers, in_bureau_district, policy
+from matchmaker.workdays import local_day
 from models import (
     Collateral,
     Demand,
@@ -81,7 +81,7 @@ def city():
 def local_today(now: datetime | None = None) -> date:
     """Today in the city: validity dates are the city's calendar days."""
     now = now or utcnow()
-    return now.replace(tzinfo=UTC).astimezone(ZoneInfo(city().timezone)).date()
+    return local_day(now, city())
 
 
 def default_valid_until(today: date | None = None) -> date:

@@ -17,10 +17,9 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
@@ -35,6 +34,7 @@ from matchmaker.interchange.fields import LineError
 from matchmaker.interchange.registry import TYPES, ImportContext, load_all_types
 from matchmaker.offers.services import funding_totals
 from matchmaker.permissions import OrgActor, can_view
+from matchmaker.workdays import local_day, local_midnight
 from models import (
     Deal,
     Demand,
@@ -113,12 +113,7 @@ def export_scope(city, start, end, district: str | None = None, *, user=None) ->
 
 
 def _utc_bounds(scope: ExportScope, city) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(city.timezone)
-
-    def at(d: date) -> datetime:
-        return datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-
-    return at(scope.start), at(scope.end + timedelta(days=1))
+    return local_midnight(scope.start, city), local_midnight(scope.end + timedelta(days=1), city)
 
 
 def reported_demands(scope: ExportScope, city) -> list[Demand]:
@@ -195,9 +190,7 @@ def export_jsonl(out: IO[str], scope: ExportScope, city) -> Counter:
 
 
 def _local_date(value: datetime | None, city) -> date | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC).astimezone(ZoneInfo(city.timezone)).date()
+    return None if value is None else local_day(value, city)
 
 
 def demand_row(d: Demand, city) -> list:
